@@ -1,0 +1,31 @@
+/**
+ * The system contract (DESIGN.md §5): how properties drive and observe an implementation.
+ * Types only. An implementation provides any subset of the component groups; a property that
+ * needs a group the implementation lacks is skipped with the reason.
+ */
+import type { SimComponents } from './contract/sim.ts';
+import type { MemoryComponents } from './contract/memory.ts';
+import type { PcieComponents } from './contract/pcie.ts';
+import type { DmaComponents } from './contract/dma.ts';
+import type { RingComponents } from './contract/ring.ts';
+import type { SystemComponents } from './contract/system.ts';
+
+export type * from './contract/sim.ts';
+export type * from './contract/memory.ts';
+export type * from './contract/pcie.ts';
+export type * from './contract/dma.ts';
+export type * from './contract/ring.ts';
+export type * from './contract/system.ts';
+
+export interface Implementation {
+  readonly name: string;
+  readonly sim?: SimComponents;
+  readonly memory?: MemoryComponents;
+  readonly pcie?: PcieComponents;
+  readonly dma?: DmaComponents;
+  readonly ring?: RingComponents;
+  readonly system?: SystemComponents;
+}
+
+/** the component groups, in dependency order */
+export type Capability = keyof Omit<Implementation, 'name'>;
