@@ -1,0 +1,4 @@
+import type { BenchSuite } from './harness.ts';
+
+/** dma benchmarks (none yet) */
+export const suite: BenchSuite = { area: 'dma', run: () => [] };
