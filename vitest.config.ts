@@ -14,6 +14,8 @@ export default defineConfig({
           name: 'properties',
           include: ['properties/**/*.test.ts'],
           testTimeout: 600_000,
+          // mutant runs spawn a process each; two at a time suits the 2-core machines we run on
+          maxConcurrency: 2,
           hookTimeout: 120_000,
         },
       },

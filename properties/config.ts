@@ -14,6 +14,8 @@ export interface RunConfig {
   readonly seed: number | undefined;
   readonly path: string | undefined;
   readonly runs: number | undefined;
+  /** stop at the first counterexample without shrinking (the planted-bug meta-test only needs "fails") */
+  readonly noShrink?: boolean;
 }
 
 export class ConfigError extends Error {}

@@ -81,7 +81,7 @@ export async function runProperty(
   }
   const seed = pickSeed(def, cfg);
   const numRuns = cfg.path !== undefined ? 1 : runCount(def, cfg);
-  const params: fc.Parameters<unknown> = { seed, numRuns, endOnFailure: false };
+  const params: fc.Parameters<unknown> = { seed, numRuns, endOnFailure: cfg.noShrink === true };
   if (cfg.path !== undefined) params.path = cfg.path;
   const t0 = performance.now();
   let details: fc.RunDetails<unknown>;

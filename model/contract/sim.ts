@@ -33,7 +33,8 @@ export type TimerId = number;
 
 export interface SchedulerError {
   readonly kind: 'sched-error';
-  readonly reason: 'time-overflow' | 'negative-delay' | 'step-limit';
+  /** invalid-delay: NaN (added by the sim layer; the other reasons keep their meaning) */
+  readonly reason: 'time-overflow' | 'negative-delay' | 'step-limit' | 'invalid-delay';
   readonly detail: string;
 }
 
@@ -66,17 +67,29 @@ export interface Scheduler {
    * order is a choice.
    */
   post(who: string, what: string, fn: () => void): void;
-  /** Make `fn` ready at now + delayNs (virtual). Timers due at the same instant become ready together. */
+  /**
+   * Make `fn` ready at now + delayNs (virtual). Timers due at the same instant become ready together,
+   * in creation order. A fractional delay is rounded up (a timer never fires early). Refused with a
+   * value: NaN (invalid-delay), < 0 (negative-delay), now + delay > Number.MAX_SAFE_INTEGER
+   * (time-overflow).
+   */
   after(delayNs: number, who: string, what: string, fn: () => void): TimerId | SchedulerError;
   cancel(id: TimerId): boolean;
   /** run one ready event (choosing among agents), else advance time to the next timer, else idle */
   step(): StepOutcome;
   /** step until nothing is ready and no timer is pending, or maxSteps */
   runUntilIdle(maxSteps?: number): { steps: number; idle: boolean };
-  /** step until `pred()` holds (checked before each step), idle, or a limit is hit */
+  /**
+   * step until `pred()` holds (checked before each step), idle, or a limit is hit; returns pred().
+   * `maxTimeNs` is relative to now at the call: time is not advanced beyond now + maxTimeNs.
+   */
   runUntil(pred: () => boolean, limits?: { maxSteps?: number; maxTimeNs?: number }): boolean;
-  /** run everything due within the next `ns` of virtual time, then set now = now + ns */
-  runFor(ns: number, maxSteps?: number): { steps: number };
+  /**
+   * run everything due within the next `ns` of virtual time, then set now = now + ns.
+   * `complete` is false (and time is not moved to the target) when maxSteps ran out first or the
+   * target is not representable (`error`: negative-delay, invalid-delay, time-overflow).
+   */
+  runFor(ns: number, maxSteps?: number): { steps: number; complete: boolean; error?: SchedulerError };
   /** number of ready events plus pending timers */
   pending(): number;
   /**
@@ -95,6 +108,34 @@ export interface SchedulerOptions {
   trace?: boolean;
 }
 
+/** wall-clock pacing (interactive use, `micvop boot`): virtual time follows the wall clock */
+export interface PacingOptions {
+  /** virtual ns per wall-clock ns (default 1 = real time; 10 = ten times faster) */
+  rate?: number;
+  /** stop after this much wall-clock time */
+  durationMs?: number;
+  /** stop once this holds (checked after each tick) */
+  until?: () => boolean;
+  /** stop when aborted */
+  signal?: AbortSignal;
+  /** wall-clock interval between catch-ups (default 10 ms) */
+  tickMs?: number;
+  /** step budget per tick (default 100000); virtual time lags and catches up when exceeded */
+  maxStepsPerTick?: number;
+}
+
+export interface PacingResult {
+  readonly reason: 'duration' | 'until' | 'aborted' | 'error';
+  readonly steps: number;
+  /** virtual time that passed, ns */
+  readonly virtualNs: number;
+  /** wall-clock time that passed, ms */
+  readonly wallMs: number;
+  readonly detail?: string;
+}
+
 export interface SimComponents {
   createScheduler(opts?: SchedulerOptions): Scheduler;
+  /** run `scheduler` paced against the wall clock; injected events run at the next tick */
+  runPaced?(scheduler: Scheduler, opts?: PacingOptions): Promise<PacingResult>;
 }

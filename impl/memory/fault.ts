@@ -1,0 +1,49 @@
+/**
+ * Memory faults are values (DESIGN.md §7: errors the other side can cause are never thrown), and the
+ * argument checks every accessor shares: addresses and lengths are non-negative safe integers and an
+ * access must lie entirely inside [0, size), so a faulting access can be refused before any byte moves.
+ */
+import type { MemFault } from '../../model/contract/memory.ts';
+
+export type MemFaultReason = MemFault['reason'];
+
+export function memFault(reason: MemFaultReason, space: string, addr: number, len: number): MemFault {
+  return { kind: 'mem-fault', reason, space, addr, len };
+}
+
+export function isMemFault(x: unknown): x is MemFault {
+  return typeof x === 'object' && x !== null && (x as { kind?: unknown }).kind === 'mem-fault';
+}
+
+/**
+ * The bounds rule of every MemPort: `addr` and `len` must be safe integers, a negative value or
+ * `addr + len > size` is out of range (a zero-length access at `size` is allowed, it touches nothing).
+ * NaN, fractions and values beyond 2^53 are 'bad-argument': they cannot name a byte.
+ */
+export function checkRange(space: string, size: number, addr: number, len: number): MemFault | undefined {
+  if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(len)) return memFault('bad-argument', space, addr, len);
+  if (addr < 0 || len < 0 || addr + len > size) return memFault('out-of-range', space, addr, len);
+  return undefined;
+}
+
+/**
+ * A value written with an N-bit accessor must be an integer in [-2^(N-1), 2^N): negative values are
+ * taken as two's complement so `x | 0` results (JS signed 32-bit) store as the same bits. Anything
+ * else is 'bad-argument' rather than silently truncated.
+ */
+export function validUint(value: number, bits: 8 | 16 | 32): boolean {
+  return Number.isInteger(value) && value >= -(2 ** (bits - 1)) && value < 2 ** bits;
+}
+
+const TWO_64 = 1n << 64n;
+const TWO_63 = 1n << 63n;
+
+/** the 64-bit pattern of `value` (two's complement for negatives), or undefined if it does not fit */
+export function u64Bits(value: bigint | number): bigint | undefined {
+  let v: bigint;
+  if (typeof value === 'bigint') v = value;
+  else if (Number.isSafeInteger(value)) v = BigInt(value);
+  else return undefined;
+  if (v < -TWO_63 || v >= TWO_64) return undefined;
+  return v < 0n ? v + TWO_64 : v;
+}

@@ -1,0 +1,99 @@
+/**
+ * Fault hooks (DESIGN.md §3, issue 2 item 2): named points in the implementation where a property
+ * can inject a failure. The implementation declares its points and asks hit(name) at each one; a
+ * property arms a point to make the next `times` hits (after `skip`) report "fail now".
+ */
+import type { FaultHooks } from '../../model/contract.ts';
+
+interface Point {
+  description: string;
+  declared: boolean;
+  skip: number;
+  times: number;
+  hits: number;
+  fired: number;
+}
+
+export class SimFaults implements FaultHooks {
+  private readonly table = new Map<string, Point>();
+  private armedCount = 0;
+  /** called when a point fires (the scheduler records it in the trace) */
+  private readonly onFire: ((name: string) => void) | undefined;
+
+  constructor(onFire?: (name: string) => void) {
+    this.onFire = onFire;
+  }
+
+  private point(name: string): Point {
+    let p = this.table.get(name);
+    if (p === undefined) {
+      p = { description: '', declared: false, skip: 0, times: 0, hits: 0, fired: 0 };
+      this.table.set(name, p);
+    }
+    return p;
+  }
+
+  declare(name: string, description: string): void {
+    const p = this.point(name);
+    if (!p.declared) {
+      p.declared = true;
+      p.description = description;
+    }
+  }
+
+  points(): readonly { name: string; description: string }[] {
+    const out: { name: string; description: string }[] = [];
+    for (const [name, p] of this.table) if (p.declared) out.push({ name, description: p.description });
+    return out.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+  }
+
+  /**
+   * Arming an undeclared name is allowed (a property may arm before the component that declares the
+   * point exists); it re-arms from scratch, replacing any remaining skip/times.
+   */
+  arm(name: string, opts: { times?: number; skip?: number } = {}): void {
+    const p = this.point(name);
+    const wasArmed = p.times > 0;
+    p.times = Math.max(0, Math.floor(opts.times ?? 1));
+    p.skip = Math.max(0, Math.floor(opts.skip ?? 0));
+    this.armedCount += (p.times > 0 ? 1 : 0) - (wasArmed ? 1 : 0);
+  }
+
+  disarm(name: string): void {
+    const p = this.table.get(name);
+    if (p === undefined) return;
+    if (p.times > 0) this.armedCount--;
+    p.times = 0;
+    p.skip = 0;
+  }
+
+  hit(name: string): boolean {
+    // fast path: nothing armed anywhere (the common case on hot paths) costs one compare... plus the count
+    const p = this.point(name);
+    p.hits++;
+    if (this.armedCount === 0 || p.times === 0) return false;
+    if (p.skip > 0) {
+      p.skip--;
+      return false;
+    }
+    p.times--;
+    if (p.times === 0) this.armedCount--;
+    p.fired++;
+    this.onFire?.(name);
+    return true;
+  }
+
+  fired(name: string): number {
+    return this.table.get(name)?.fired ?? 0;
+  }
+
+  /** how many times the point was reached, fired or not */
+  hits(name: string): number {
+    return this.table.get(name)?.hits ?? 0;
+  }
+
+  /** true while the point still has hits to fire */
+  armed(name: string): boolean {
+    return (this.table.get(name)?.times ?? 0) > 0;
+  }
+}
