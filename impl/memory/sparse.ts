@@ -81,6 +81,10 @@ export class SparseMemoryImpl implements SparseMemory, DigestSource {
     return out.sort((a, b) => a - b);
   }
 
+  touchedChunks(addr: number, len: number): number[] {
+    return touchedChunks(this, addr, len);
+  }
+
   /** copies [addr, addr+dst.length) into dst without checks (callers checked the range) */
   readUnchecked(addr: number, dst: Uint8Array, dstOff = 0, len = dst.length - dstOff): void {
     let a = addr;
