@@ -21,4 +21,4 @@ export function choicesFrom(values: readonly number[]): ChoiceSource & { readonl
 }
 
 /** an arbitrary interleaving: a list of choices (longer lists explore more interleavings) */
-export const interleaving = (maxLength = 200): fc.Arbitrary<number[]> => fc.array(fc.nat({ max: 1 << 16 }), { maxLength });
+export const interleaving = (maxLength = 200): fc.Arbitrary<number[]> => fc.array(fc.nat({ max: 1 << 16 }), { maxLength, size: 'max' });

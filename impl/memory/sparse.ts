@@ -383,19 +383,24 @@ function firstDifferenceGeneric(a: SparseMemoryImpl, addr: number, other: Sparse
  */
 export function copyPages(from: SparseMemoryImpl, src: number, to: SparseMemoryImpl, dst: number, len: number): void {
   if (len === 0 || (from === to && src === dst)) return;
-  const overlapping = from === to && src < dst + len && dst < src + len;
-  if (!overlapping && pageOf(len) > 2 * (from.pagesAllocated + to.pagesAllocated)) {
+  const backward = from === to && dst > src && dst < src + len;
+  if (pageOf(len) > 2 * (from.pagesAllocated + to.pagesAllocated)) {
     // A large copy over mostly untouched memory: only 4 KiB chunks (counted from the start of the
     // copy) where the source or the destination has an allocated page can change anything; the
-    // rest copy zeros onto zeros. So a 16 GiB copy costs what was touched.
+    // rest copy zeros onto zeros. So a 16 GiB copy costs what was touched. With an overlapping
+    // backward move, chunks go in descending order: a chunk is written only after every chunk
+    // above it, so neither its source nor its destination was changed before it is visited.
     const chunks = mergeSorted(touchedChunks(from, src, len), touchedChunks(to, dst, len));
+    if (backward) chunks.reverse();
     for (const c of chunks) {
       const off = c * PAGE_SIZE;
-      copyForward(from, src + off, to, dst + off, Math.min(PAGE_SIZE, len - off));
+      const n = Math.min(PAGE_SIZE, len - off);
+      if (backward) copyBackward(from, src + off, to, dst + off, n);
+      else copyForward(from, src + off, to, dst + off, n);
     }
     return;
   }
-  if (from === to && dst > src && dst < src + len) copyBackward(from, src, to, dst, len);
+  if (backward) copyBackward(from, src, to, dst, len);
   else copyForward(from, src, to, dst, len);
 }
 

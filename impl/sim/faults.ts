@@ -68,7 +68,7 @@ export class SimFaults implements FaultHooks {
   }
 
   hit(name: string): boolean {
-    // fast path: nothing armed anywhere (the common case on hot paths) costs one compare... plus the count
+    // hits are counted even when nothing is armed, so a property can check a point was reached
     const p = this.point(name);
     p.hits++;
     if (this.armedCount === 0 || p.times === 0) return false;

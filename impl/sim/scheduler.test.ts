@@ -131,6 +131,34 @@ describe('scheduler: timers', () => {
     expect(s.cancel(12345)).toBe(false);
   });
 
+  test('a timer already due but not yet run can still be cancelled (completion beats timeout)', () => {
+    const s = createScheduler({ choices: { choose: () => 0 } });
+    const seen: string[] = [];
+    let timeout = 0;
+    s.after(10, 'dma', 'complete', () => {
+      seen.push('complete');
+      expect(s.cancel(timeout)).toBe(true);
+    });
+    timeout = s.after(10, 'dma', 'timeout', () => seen.push('timeout')) as number;
+    s.after(10, 'other', 'x', () => seen.push('x'));
+    expect(s.step()).toBe('advanced');
+    expect(s.pending()).toBe(3);
+    s.runUntilIdle();
+    expect(seen).toEqual(['complete', 'x']);
+    expect(s.pending()).toBe(0);
+  });
+
+  test('cancelling a due timer in the middle of an agent queue keeps the rest in order', () => {
+    const s = createScheduler();
+    const seen: number[] = [];
+    const ids = [0, 1, 2, 3, 4].map((k) => s.after(5, 'a', `t${k}`, () => seen.push(k)) as number);
+    s.step();
+    expect(s.cancel(ids[2]!)).toBe(true);
+    expect(s.cancel(ids[4]!)).toBe(true);
+    s.runUntilIdle();
+    expect(seen).toEqual([0, 1, 3]);
+  });
+
   test('cancelling all timers leaves the scheduler idle at the same time', () => {
     const s = createScheduler();
     const ids = [1, 2, 3].map((d) => s.after(d * 1000, 'x', 'y', () => {}) as number);

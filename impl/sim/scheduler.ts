@@ -35,9 +35,26 @@ const VALUE_STREAM_SALT = 0x6a09e667;
 
 type Fn = () => void;
 
+/** where a timer record is: free (pooled), waiting in the heap, or due and queued on its agent */
+const FREE = 0;
+const IN_HEAP = 1;
+const QUEUED = 2;
+
+interface TimerRec {
+  id: number;
+  at: number;
+  agent: Agent | null;
+  what: string;
+  fn: Fn | null;
+  state: number;
+}
+
+/** a queue entry: a posted closure, or a due timer (kept as its record so it can still be cancelled) */
+type Entry = Fn | TimerRec;
+
 class Agent {
   readonly who: string;
-  fns: (Fn | undefined)[] = new Array(8);
+  fns: (Entry | undefined)[] = new Array(8);
   whats: string[] = new Array(8);
   mask = 7;
   head = 0;
@@ -49,7 +66,7 @@ class Agent {
     this.who = who;
   }
 
-  push(what: string, fn: Fn): void {
+  push(what: string, fn: Entry): void {
     if (this.len > this.mask) this.grow();
     const i = (this.head + this.len) & this.mask;
     this.fns[i] = fn;
@@ -59,7 +76,7 @@ class Agent {
 
   private grow(): void {
     const cap = (this.mask + 1) * 2;
-    const fns: (Fn | undefined)[] = new Array(cap);
+    const fns: (Entry | undefined)[] = new Array(cap);
     const whats: string[] = new Array(cap);
     for (let k = 0; k < this.len; k++) {
       const i = (this.head + k) & this.mask;
@@ -71,15 +88,23 @@ class Agent {
     this.head = 0;
     this.mask = cap - 1;
   }
-}
 
-interface TimerRec {
-  id: number;
-  at: number;
-  agent: Agent | null;
-  what: string;
-  fn: Fn | null;
-  live: boolean;
+  /** removes one queued entry (a cancelled due timer), keeping the others in order; O(len), cancels are rare */
+  remove(e: Entry): boolean {
+    for (let k = 0; k < this.len; k++) {
+      if (this.fns[(this.head + k) & this.mask] !== e) continue;
+      for (let m = k; m < this.len - 1; m++) {
+        const to = (this.head + m) & this.mask;
+        const from = (this.head + m + 1) & this.mask;
+        this.fns[to] = this.fns[from];
+        this.whats[to] = this.whats[from]!;
+      }
+      this.fns[(this.head + this.len - 1) & this.mask] = undefined;
+      this.len--;
+      return true;
+    }
+    return false;
+  }
 }
 
 function timerBefore(x: TimerRec, y: TimerRec): boolean {
@@ -108,7 +133,10 @@ export class SimScheduler implements Scheduler {
   private readyEvents = 0;
 
   private readonly heap: TimerRec[] = [];
+  /** uncancelled timers not yet run, whether still in the heap or already due and queued */
   private readonly liveTimers = new Map<TimerId, TimerRec>();
+  /** uncancelled timers still in the heap */
+  private heapLive = 0;
   private readonly pool: TimerRec[] = [];
   private nextTimerId = 1;
 
@@ -144,7 +172,7 @@ export class SimScheduler implements Scheduler {
     return a;
   }
 
-  private enqueue(a: Agent, what: string, fn: Fn): void {
+  private enqueue(a: Agent, what: string, fn: Entry): void {
     a.push(what, fn);
     this.readyEvents++;
     if (a.readyIdx < 0) {
@@ -170,30 +198,62 @@ export class SimScheduler implements Scheduler {
     if (!(at <= MAX_TIME_NS)) {
       return schedError('time-overflow', `timer "${who} ${what}": now ${this.t} + ${delayNs} ns exceeds ${MAX_TIME_NS} ns`);
     }
-    const rec = this.pool.pop() ?? { id: 0, at: 0, agent: null, what: '', fn: null, live: false };
+    const rec = this.pool.pop() ?? { id: 0, at: 0, agent: null, what: '', fn: null, state: FREE };
     rec.id = this.nextTimerId++;
     rec.at = at;
     rec.agent = this.agent(who);
     rec.what = what;
     rec.fn = fn;
-    rec.live = true;
+    rec.state = IN_HEAP;
     this.liveTimers.set(rec.id, rec);
+    this.heapLive++;
     this.heapPush(rec);
     return rec.id;
   }
 
+  /**
+   * True when the timer had not started running; it then never runs. A timer already due (queued on
+   * its agent) can still be cancelled: a completion that cancels its timeout at the same instant
+   * must win whatever the interleaving.
+   */
   cancel(id: TimerId): boolean {
     const rec = this.liveTimers.get(id);
     if (rec === undefined) return false;
-    // lazy deletion: the record stays in the heap, dead, until it reaches the top
-    rec.live = false;
-    rec.fn = null;
     this.liveTimers.delete(id);
+    if (rec.state === IN_HEAP) {
+      // lazy deletion: the record stays in the heap, dead (fn null), until it reaches the top
+      rec.fn = null;
+      this.heapLive--;
+      return true;
+    }
+    const a = rec.agent!;
+    a.remove(rec);
+    this.readyEvents--;
+    if (a.len === 0) this.unready(a);
+    this.free(rec);
     return true;
   }
 
   pending(): number {
-    return this.readyEvents + this.liveTimers.size + this.injected.length;
+    return this.readyEvents + this.heapLive + this.injected.length;
+  }
+
+  private free(rec: TimerRec): void {
+    rec.state = FREE;
+    rec.fn = null;
+    rec.agent = null;
+    this.pool.push(rec);
+  }
+
+  /** swap-remove an agent whose queue just emptied from the ready set */
+  private unready(a: Agent): void {
+    const i = a.readyIdx;
+    const last = this.ready.pop()!;
+    if (last !== a) {
+      this.ready[i] = last;
+      last.readyIdx = i;
+    }
+    a.readyIdx = -1;
   }
 
   step(): StepOutcome {
@@ -204,19 +264,19 @@ export class SimScheduler implements Scheduler {
       const i = n >= 2 ? normalizeChoice(this.choices.choose(n), n) : 0;
       const a = this.ready[i]!;
       const h = a.head;
-      const fn = a.fns[h]!;
+      const entry = a.fns[h]!;
       const what = a.whats[h]!;
       a.fns[h] = undefined;
       a.head = (h + 1) & a.mask;
       a.len--;
       this.readyEvents--;
-      if (a.len === 0) {
-        const last = this.ready.pop()!;
-        if (last !== a) {
-          this.ready[i] = last;
-          last.readyIdx = i;
-        }
-        a.readyIdx = -1;
+      if (a.len === 0) this.unready(a);
+      let fn: Fn;
+      if (typeof entry === 'function') fn = entry;
+      else {
+        fn = entry.fn!;
+        this.liveTimers.delete(entry.id);
+        this.free(entry);
       }
       if (this.traceOn) this.tr.push(this.t, a.who, what);
       this.running = true;
@@ -238,14 +298,11 @@ export class SimScheduler implements Scheduler {
     this.t = at;
     while (this.heap.length > 0 && this.heap[0]!.at === at) {
       const rec = this.heapPop();
-      if (rec.live) {
-        this.liveTimers.delete(rec.id);
-        this.enqueue(rec.agent!, rec.what, rec.fn!);
-      }
-      rec.live = false;
-      rec.fn = null;
-      rec.agent = null;
-      this.pool.push(rec);
+      if (rec.fn !== null) {
+        rec.state = QUEUED;
+        this.heapLive--;
+        this.enqueue(rec.agent!, rec.what, rec);
+      } else this.free(rec);
     }
     return true;
   }
@@ -254,10 +311,9 @@ export class SimScheduler implements Scheduler {
   private peekLive(): TimerRec | undefined {
     while (this.heap.length > 0) {
       const top = this.heap[0]!;
-      if (top.live) return top;
+      if (top.fn !== null) return top;
       this.heapPop();
-      top.agent = null;
-      this.pool.push(top);
+      this.free(top);
     }
     return undefined;
   }

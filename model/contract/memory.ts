@@ -47,6 +47,11 @@ export interface SparseMemory extends MemPort {
   readonly pagesAllocated: number;
   /** stable hex digest of [addr, addr+len) (zeros and unallocated pages hash alike) */
   digest(addr: number, len: number): string | MemFault;
+  /**
+   * Offset (from addr) of the first byte where [addr, addr+len) differs from
+   * [otherAddr, otherAddr+len) of `other`, or -1 if equal; costs what is allocated, not len.
+   */
+  firstDifference(addr: number, other: SparseMemory, otherAddr: number, len: number): number | MemFault;
 }
 
 /** A window: [base, base+len) of a view maps to [target, target+len) of `port`. */

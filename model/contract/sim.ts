@@ -74,6 +74,10 @@ export interface Scheduler {
    * (time-overflow).
    */
   after(delayNs: number, who: string, what: string, fn: () => void): TimerId | SchedulerError;
+  /**
+   * true when the timer had not started running (even if already due and waiting for its turn); it
+   * then never runs. false for unknown, fired or already cancelled timers.
+   */
   cancel(id: TimerId): boolean;
   /** run one ready event (choosing among agents), else advance time to the next timer, else idle */
   step(): StepOutcome;

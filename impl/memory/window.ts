@@ -1,0 +1,275 @@
+/**
+ * An address space made of windows onto other spaces: the host's view of BAR0 (card GDDR), the
+ * card's view of host memory through the SMPT, a DMA channel's view of either side.
+ *
+ * Rules (documented for the layers above):
+ *  - An access must first pass the view's own bounds check ([0, size), fault.ts); then every byte
+ *    of it must be covered by some window, else the whole access is refused with an 'unmapped'
+ *    fault naming the view and nothing is read or written.
+ *  - An access that spans two or more windows that together cover it without a gap works
+ *    piecewise, each piece landing at its window's target (SMPT entries are independent 16 GiB
+ *    pages: a buffer crossing an entry boundary is legal and simply continues in the next entry).
+ *  - Scalar accesses (read16/32/64, write16/32/64) inside one window are delegated as the same
+ *    scalar access to the target port, so a register-file port sees one 32-bit access, not four
+ *    byte accesses. A scalar spanning windows is split into bytes, little-endian.
+ *  - Windows may not overlap one another, must lie inside the view and must map into the target
+ *    port's [0, size). Breaking these is a bug in the caller (the layer that owns the mapping has
+ *    validated any card-supplied value already), so `map` throws a RangeError instead of faulting.
+ *  - Because windows are checked to lie inside their targets, and nested views are resolved down to
+ *    their leaf ports before anything moves, an access that faults changes nothing — provided the
+ *    leaf ports themselves never fault inside their own range (true of every port in impl/memory).
+ */
+import type { MemFault, MemPort, Window, WindowedView } from '../../model/contract/memory.ts';
+import { checkRange, memFault, u64Bits, validUint } from './fault.ts';
+import { SparseMemoryImpl } from './sparse.ts';
+import { leavesOf, type Leaf, type Resolvable } from './leaves.ts';
+import { copyBetween } from './copy.ts';
+
+export class WindowedViewImpl implements WindowedView, Resolvable {
+  /** sorted by base, non-overlapping */
+  private list: Window[] = [];
+
+  constructor(
+    readonly size: number,
+    readonly name: string = 'view',
+  ) {
+    if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`windowed view "${name}": size must be a non-negative safe integer, got ${size}`);
+  }
+
+  map(window: Window): void {
+    const { base, len, target, port, label } = window;
+    const what = `view "${this.name}": window "${label}"`;
+    if (![base, len, target].every((n) => Number.isSafeInteger(n) && n >= 0) || len === 0) {
+      throw new RangeError(`${what} needs non-negative safe integers and len > 0 (base ${base}, len ${len}, target ${target})`);
+    }
+    if (base + len > this.size) throw new RangeError(`${what} [${base}, ${base + len}) exceeds the view size ${this.size}`);
+    if (target + len > port.size) throw new RangeError(`${what} target [${target}, ${target + len}) exceeds "${port.name}" size ${port.size}`);
+    if ((port as unknown) === this) throw new RangeError(`${what} maps the view onto itself`);
+    const i = this.indexAfter(base);
+    const prev = this.list[i - 1];
+    const next = this.list[i];
+    if (prev !== undefined && prev.base + prev.len > base) throw new RangeError(`${what} overlaps window "${prev.label}"`);
+    if (next !== undefined && base + len > next.base) throw new RangeError(`${what} overlaps window "${next.label}"`);
+    const copy: Window = { base, len, target, port, label };
+    this.list = [...this.list.slice(0, i), copy, ...this.list.slice(i)];
+  }
+
+  unmap(base: number): boolean {
+    const i = this.list.findIndex((w) => w.base === base);
+    if (i < 0) return false;
+    this.list = [...this.list.slice(0, i), ...this.list.slice(i + 1)];
+    return true;
+  }
+
+  windows(): readonly Window[] {
+    return this.list;
+  }
+
+  /** index of the first window whose base is > addr */
+  private indexAfter(addr: number): number {
+    let lo = 0;
+    let hi = this.list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.list[mid]!.base <= addr) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** the window containing addr, if any */
+  windowAt(addr: number): Window | undefined {
+    const w = this.list[this.indexAfter(addr) - 1];
+    return w !== undefined && addr < w.base + w.len ? w : undefined;
+  }
+
+  /**
+   * The leaf pieces of [addr, addr+len) (nested views resolved), or an 'unmapped' fault if any byte
+   * is uncovered here or in a nested view. The range must already be checked against `size`.
+   */
+  leaves(addr: number, len: number, out: Leaf[] = []): Leaf[] | MemFault {
+    let a = addr;
+    const end = addr + len;
+    while (a < end) {
+      const w = this.windowAt(a);
+      if (w === undefined) return memFault('unmapped', this.name, addr, len);
+      const n = Math.min(end, w.base + w.len) - a;
+      const t = w.target + (a - w.base);
+      const r = leavesOf(w.port, t, n, out);
+      if (!Array.isArray(r)) return memFault('unmapped', this.name, addr, len);
+      a += n;
+    }
+    return out;
+  }
+
+  /** the single window holding all of [addr, addr+len), or undefined when it spans or misses */
+  private within(addr: number, len: number): Window | undefined {
+    const w = this.windowAt(addr);
+    return w !== undefined && addr + len <= w.base + w.len ? w : undefined;
+  }
+
+  private readScalar(addr: number, width: 2 | 4): number | MemFault {
+    const f = checkRange(this.name, this.size, addr, width);
+    if (f) return f;
+    const w = this.within(addr, width);
+    if (w !== undefined) {
+      const t = w.target + (addr - w.base);
+      const r = width === 2 ? w.port.read16(t) : w.port.read32(t);
+      return typeof r === 'number' ? r : memFault(r.reason, this.name, addr, width);
+    }
+    const bytes = this.read(addr, width);
+    if (!(bytes instanceof Uint8Array)) return bytes;
+    let v = 0;
+    for (let i = width - 1; i >= 0; i--) v = v * 256 + bytes[i]!;
+    return v;
+  }
+
+  read8(addr: number): number | MemFault {
+    const f = checkRange(this.name, this.size, addr, 1);
+    if (f) return f;
+    const w = this.windowAt(addr);
+    if (w === undefined) return memFault('unmapped', this.name, addr, 1);
+    const r = w.port.read8(w.target + (addr - w.base));
+    return typeof r === 'number' ? r : memFault(r.reason, this.name, addr, 1);
+  }
+
+  read16(addr: number): number | MemFault {
+    return this.readScalar(addr, 2);
+  }
+
+  read32(addr: number): number | MemFault {
+    return this.readScalar(addr, 4);
+  }
+
+  read64(addr: number): bigint | MemFault {
+    const f = checkRange(this.name, this.size, addr, 8);
+    if (f) return f;
+    const w = this.within(addr, 8);
+    if (w !== undefined) {
+      const r = w.port.read64(w.target + (addr - w.base));
+      return typeof r === 'bigint' ? r : memFault(r.reason, this.name, addr, 8);
+    }
+    const bytes = this.read(addr, 8);
+    if (!(bytes instanceof Uint8Array)) return bytes;
+    let v = 0n;
+    for (let i = 7; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
+    return v;
+  }
+
+  read64n(addr: number): number | MemFault {
+    const v = this.read64(addr);
+    if (typeof v !== 'bigint') return v;
+    return v > BigInt(Number.MAX_SAFE_INTEGER) ? memFault('not-safe-integer', this.name, addr, 8) : Number(v);
+  }
+
+  private writeScalar(addr: number, width: 1 | 2 | 4, value: number): MemFault | undefined {
+    const f = checkRange(this.name, this.size, addr, width);
+    if (f) return f;
+    if (!validUint(value, (width * 8) as 8 | 16 | 32)) return memFault('bad-argument', this.name, addr, width);
+    const w = this.within(addr, width);
+    if (w !== undefined) {
+      const t = w.target + (addr - w.base);
+      const r = width === 1 ? w.port.write8(t, value) : width === 2 ? w.port.write16(t, value) : w.port.write32(t, value);
+      return r === undefined ? undefined : memFault(r.reason, this.name, addr, width);
+    }
+    const bytes = new Uint8Array(width);
+    let v = width === 4 ? value >>> 0 : value & (width === 2 ? 0xffff : 0xff);
+    for (let i = 0; i < width; i++) {
+      bytes[i] = v & 0xff;
+      v >>>= 8;
+    }
+    return this.write(addr, bytes);
+  }
+
+  write8(addr: number, value: number): MemFault | undefined {
+    return this.writeScalar(addr, 1, value);
+  }
+
+  write16(addr: number, value: number): MemFault | undefined {
+    return this.writeScalar(addr, 2, value);
+  }
+
+  write32(addr: number, value: number): MemFault | undefined {
+    return this.writeScalar(addr, 4, value);
+  }
+
+  write64(addr: number, value: bigint | number): MemFault | undefined {
+    const f = checkRange(this.name, this.size, addr, 8);
+    if (f) return f;
+    const bits = u64Bits(value);
+    if (bits === undefined) return memFault('bad-argument', this.name, addr, 8);
+    const w = this.within(addr, 8);
+    if (w !== undefined) {
+      const r = w.port.write64(w.target + (addr - w.base), bits);
+      return r === undefined ? undefined : memFault(r.reason, this.name, addr, 8);
+    }
+    const bytes = new Uint8Array(8);
+    let v = bits;
+    for (let i = 0; i < 8; i++) {
+      bytes[i] = Number(v & 0xffn);
+      v >>= 8n;
+    }
+    return this.write(addr, bytes);
+  }
+
+  readInto(addr: number, dst: Uint8Array): MemFault | undefined {
+    const f = checkRange(this.name, this.size, addr, dst.length);
+    if (f) return f;
+    const leaves = this.leaves(addr, dst.length);
+    if (!Array.isArray(leaves)) return leaves;
+    let o = 0;
+    for (const l of leaves) {
+      if (l.port instanceof SparseMemoryImpl) l.port.readUnchecked(l.addr, dst, o, l.len);
+      else {
+        const r = l.port.readInto(l.addr, dst.subarray(o, o + l.len));
+        if (r) return memFault(r.reason, this.name, addr, dst.length);
+      }
+      o += l.len;
+    }
+    return undefined;
+  }
+
+  read(addr: number, len: number): Uint8Array | MemFault {
+    const f = checkRange(this.name, this.size, addr, len);
+    if (f) return f;
+    const out = new Uint8Array(len);
+    return this.readInto(addr, out) ?? out;
+  }
+
+  write(addr: number, src: Uint8Array): MemFault | undefined {
+    const f = checkRange(this.name, this.size, addr, src.length);
+    if (f) return f;
+    const leaves = this.leaves(addr, src.length);
+    if (!Array.isArray(leaves)) return leaves;
+    let o = 0;
+    for (const l of leaves) {
+      if (l.port instanceof SparseMemoryImpl) l.port.writeUnchecked(l.addr, src, o, l.len);
+      else {
+        const r = l.port.write(l.addr, src.subarray(o, o + l.len));
+        if (r) return memFault(r.reason, this.name, addr, src.length);
+      }
+      o += l.len;
+    }
+    return undefined;
+  }
+
+  fill(addr: number, len: number, byte: number): MemFault | undefined {
+    const f = checkRange(this.name, this.size, addr, len);
+    if (f) return f;
+    if (!validUint(byte, 8)) return memFault('bad-argument', this.name, addr, len);
+    const leaves = this.leaves(addr, len);
+    if (!Array.isArray(leaves)) return leaves;
+    for (const l of leaves) {
+      if (l.port instanceof SparseMemoryImpl) l.port.fillUnchecked(l.addr, l.len, byte & 0xff);
+      else {
+        const r = l.port.fill(l.addr, l.len, byte);
+        if (r) return memFault(r.reason, this.name, addr, len);
+      }
+    }
+    return undefined;
+  }
+
+  copy(dst: number, src: number, len: number): MemFault | undefined {
+    return copyBetween(this, src, this, dst, len);
+  }
+}

@@ -1,0 +1,362 @@
+/**
+ * The driver side of a split ring (runs on the card), after Linux virtio_ring.c: a shadow free
+ * list (desc_extra.next) so the card never reads back what it wrote into host memory (facts §6.2:
+ * each side writes remote and reads local), free-running u16 indices, slot = idx & (num-1).
+ * The device is not trusted either: used entries are validated (RING-15) and a bad one breaks
+ * the ring (sticky) instead of corrupting the free list.
+ */
+import type { DriverRing, DriverRingConfig, MemFault, MemPort, RingError, Seg, UsedOut } from '../../../model/contract.ts';
+import {
+  VRING_DESC_F_NEXT, VRING_DESC_F_WRITE, VRING_DESC_F_INDIRECT,
+  VRING_AVAIL_F_NO_INTERRUPT, VRING_USED_F_NO_NOTIFY, VRING_MAX_CHAIN_BYTES,
+} from '../../../model/constants/virtio.ts';
+import {
+  vringDesc, vringAvail, vringUsed, vringUsedElem,
+  availSlotOffset, availUsedEventOffset, availSize, usedElemOffset, usedAvailEventOffset, usedSize, descTableSize,
+} from '../../../model/layout/vring.ts';
+import { checkPlacement, needEvent } from './geometry.ts';
+import { faultError, isFault, ringError } from './errors.ts';
+
+const D_ADDR = vringDesc.fields.addr.offset;
+const D_LEN = vringDesc.fields.len.offset;
+const D_FLAGS = vringDesc.fields.flags.offset;
+const D_NEXT = vringDesc.fields.next.offset;
+const DESC = vringDesc.size;
+const SLOT = availSlotOffset(1) - availSlotOffset(0);
+const ELEM = vringUsedElem.size;
+const E_ID = vringUsedElem.fields.id.offset;
+const E_LEN = vringUsedElem.fields.len.offset;
+
+/** head states */
+const FREE = 0;
+const ADDED = 1;
+const PUBLISHED = 2;
+
+const U32_MAX = 0xffffffff;
+
+/** a u64 address as two little-endian halves (addresses are < 2^53): no BigInt on the hot path */
+function writeAddr(m: MemPort, at: number, addr: number): MemFault | undefined {
+  const hi = Math.floor(addr / 0x1_0000_0000);
+  return m.write32(at, addr - hi * 0x1_0000_0000) ?? m.write32(at + 4, hi);
+}
+
+class SplitDriverRing implements DriverRing {
+  readonly num: number;
+  private readonly mask: number;
+  private readonly mem: MemPort;
+  private readonly descAddr: number;
+  private readonly availFlagsAddr: number;
+  private readonly availIdxAddr: number;
+  private readonly availRingAddr: number;
+  private readonly usedEventAddr: number;
+  private readonly usedFlagsAddr: number;
+  private readonly usedIdxAddr: number;
+  private readonly usedRingAddr: number;
+  private readonly availEventAddr: number;
+  private readonly eventIdx: boolean;
+  private readonly indirectOk: boolean;
+  private readonly poolBase: number;
+  private readonly poolEntries: number;
+
+  /** shadow of desc.next for free and in-flight descriptors (Linux desc_extra) */
+  private readonly shadowNext: Uint16Array;
+  /** ring descriptors each in-flight head uses (1 for indirect) */
+  private readonly descCount: Uint16Array;
+  private readonly state: Uint8Array;
+  private readonly tokens: Float64Array;
+  private readonly wBytes: Float64Array;
+  /** heads by avail slot, so publish() can mark what it exposes without reading remote memory */
+  private readonly slotHead: Uint16Array;
+  private freeHead = 0;
+  private nFree: number;
+  private nInFlight = 0;
+  private availShadow: number;
+  private published: number;
+  private kicked: number;
+  private lastUsed: number;
+  private availFlagsShadow = 0;
+  private err: RingError | undefined = undefined;
+
+  constructor(cfg: DriverRingConfig) {
+    const num = cfg.num;
+    this.num = num;
+    this.mask = num - 1;
+    this.mem = cfg.mem;
+    this.descAddr = cfg.descAddr;
+    this.availFlagsAddr = cfg.availAddr + vringAvail.fields.flags.offset;
+    this.availIdxAddr = cfg.availAddr + vringAvail.fields.idx.offset;
+    this.availRingAddr = cfg.availAddr + availSlotOffset(0);
+    this.usedEventAddr = cfg.availAddr + availUsedEventOffset(num);
+    this.usedFlagsAddr = cfg.usedAddr + vringUsed.fields.flags.offset;
+    this.usedIdxAddr = cfg.usedAddr + vringUsed.fields.idx.offset;
+    this.usedRingAddr = cfg.usedAddr + usedElemOffset(0);
+    this.availEventAddr = cfg.usedAddr + usedAvailEventOffset(num);
+    this.eventIdx = cfg.eventIdx;
+    this.indirectOk = cfg.indirect && cfg.indirectPool !== undefined;
+    this.poolBase = cfg.indirectPool?.base ?? 0;
+    this.poolEntries = cfg.indirectPool?.maxEntries ?? 0;
+    this.shadowNext = new Uint16Array(num);
+    for (let i = 0; i < num; i++) this.shadowNext[i] = (i + 1) & 0xffff;
+    this.descCount = new Uint16Array(num);
+    this.state = new Uint8Array(num);
+    this.tokens = new Float64Array(num);
+    this.wBytes = new Float64Array(num);
+    this.slotHead = new Uint16Array(num);
+    this.nFree = num;
+    const start = cfg.startIdx ?? 0;
+    this.availShadow = start;
+    this.published = start;
+    this.kicked = start;
+    this.lastUsed = start;
+  }
+
+  /** zero the areas (RING-20) and set both indices to the start value */
+  init(cfg: DriverRingConfig): RingError | undefined {
+    const m = this.mem;
+    const num = this.num;
+    if (cfg.zero !== false) {
+      const f = m.fill(cfg.descAddr, descTableSize(num), 0) ?? m.fill(cfg.availAddr, availSize(num), 0) ?? m.fill(cfg.usedAddr, usedSize(num), 0);
+      if (f) return faultError('zeroing ring areas', f);
+    }
+    const start = cfg.startIdx ?? 0;
+    const f = m.write16(this.availIdxAddr, start) ?? m.write16(this.usedIdxAddr, start);
+    if (f) return faultError('initialising ring indices', f);
+    return undefined;
+  }
+
+  get numFree(): number {
+    return this.nFree;
+  }
+  get inFlight(): number {
+    return this.nInFlight;
+  }
+  get availIdx(): number {
+    return this.availShadow;
+  }
+  get lastUsedIdx(): number {
+    return this.lastUsed;
+  }
+  get error(): RingError | undefined {
+    return this.err;
+  }
+
+  private broken(f: MemFault | RingError, where: string): RingError {
+    const e = isFault(f) ? faultError(where, f) : f;
+    if (this.err === undefined) this.err = e;
+    return e;
+  }
+
+  /** the driver's own obligations on a request (RING-05 order is by construction; RING-08 limits) */
+  private checkRequest(readable: readonly Seg[], writable: readonly Seg[]): RingError | number {
+    const total = readable.length + writable.length;
+    if (total === 0) return ringError('bad-request', 'a chain needs at least one buffer');
+    if (total > this.num) return ringError('bad-request', `chain of ${total} buffers exceeds queue size ${this.num} (RING-08)`);
+    let bytes = 0;
+    let w = 0;
+    for (let i = 0; i < total; i++) {
+      const s = i < readable.length ? readable[i]! : writable[i - readable.length]!;
+      if (!Number.isSafeInteger(s.addr) || s.addr < 0 || !Number.isInteger(s.len) || s.len < 0 || s.len > U32_MAX) {
+        return ringError('bad-request', `buffer ${i} {addr ${s.addr}, len ${s.len}} is not a valid descriptor`);
+      }
+      bytes += s.len;
+      if (i >= readable.length) w += s.len;
+    }
+    if (bytes > VRING_MAX_CHAIN_BYTES) return ringError('bad-request', `chain carries ${bytes} bytes > 2^32 (RING-08)`);
+    return w;
+  }
+
+  add(readable: readonly Seg[], writable: readonly Seg[], token: number, indirect = false): number | RingError {
+    if (this.err) return ringError('broken', `ring broken: ${this.err.detail}`);
+    const w = this.checkRequest(readable, writable);
+    if (typeof w !== 'number') return w;
+    const nr = readable.length;
+    const total = nr + writable.length;
+    const m = this.mem;
+    let head: number;
+    let used: number;
+    if (indirect) {
+      if (!this.indirectOk) return ringError('bad-request', 'indirect descriptors not negotiated or no pool (RING-10)');
+      if (total > this.poolEntries) return ringError('bad-request', `indirect table of ${total} > pool entries ${this.poolEntries}`);
+      if (this.nFree < 1) return ringError('no-space', 'no free descriptor');
+      head = this.freeHead;
+      const table = this.poolBase + head * this.poolEntries * DESC;
+      for (let i = 0; i < total; i++) {
+        const s = i < nr ? readable[i]! : writable[i - nr]!;
+        const d = table + i * DESC;
+        const flags = (i < total - 1 ? VRING_DESC_F_NEXT : 0) | (i >= nr ? VRING_DESC_F_WRITE : 0);
+        const f = writeAddr(m, d + D_ADDR, s.addr) ?? m.write32(d + D_LEN, s.len) ?? m.write16(d + D_FLAGS, flags) ?? m.write16(d + D_NEXT, i + 1 < total ? i + 1 : 0);
+        if (f) return faultError('writing indirect table', f, head);
+      }
+      const d = this.descAddr + head * DESC;
+      const f = writeAddr(m, d + D_ADDR, table) ?? m.write32(d + D_LEN, total * DESC) ?? m.write16(d + D_FLAGS, VRING_DESC_F_INDIRECT) ?? m.write16(d + D_NEXT, this.shadowNext[head]!);
+      if (f) return faultError('writing descriptor', f, head);
+      used = 1;
+    } else {
+      if (this.nFree < total) return ringError('no-space', `${total} descriptors needed, ${this.nFree} free`);
+      head = this.freeHead;
+      let i = head;
+      for (let k = 0; k < total; k++) {
+        const s = k < nr ? readable[k]! : writable[k - nr]!;
+        const d = this.descAddr + i * DESC;
+        const next = this.shadowNext[i]!;
+        const flags = (k < total - 1 ? VRING_DESC_F_NEXT : 0) | (k >= nr ? VRING_DESC_F_WRITE : 0);
+        const f = writeAddr(m, d + D_ADDR, s.addr) ?? m.write32(d + D_LEN, s.len) ?? m.write16(d + D_FLAGS, flags) ?? m.write16(d + D_NEXT, next);
+        if (f) return faultError('writing descriptor', f, head);
+        if (k < total - 1) i = next;
+      }
+      used = total;
+    }
+    // the chain's descriptors are written; only now take them off the free list
+    let last = head;
+    for (let k = 1; k < used; k++) last = this.shadowNext[last]!;
+    const slot = this.availShadow & this.mask;
+    const f = m.write16(this.availRingAddr + slot * SLOT, head);
+    if (f) return faultError('writing avail slot', f, head);
+    this.freeHead = this.shadowNext[last]!;
+    this.nFree -= used;
+    this.descCount[head] = used;
+    this.state[head] = ADDED;
+    this.tokens[head] = token;
+    this.wBytes[head] = w;
+    this.slotHead[slot] = head;
+    this.availShadow = (this.availShadow + 1) & 0xffff;
+    this.nInFlight++;
+    return head;
+  }
+
+  publish(): void {
+    if (this.published === this.availShadow) return;
+    // ORD-01: descriptors and slots above are stored before idx (sequentially consistent simulation)
+    const f = this.mem.write16(this.availIdxAddr, this.availShadow);
+    if (f) {
+      this.broken(f, 'publishing avail idx');
+      return;
+    }
+    for (let i = this.published; i !== this.availShadow; i = (i + 1) & 0xffff) {
+      const h = this.slotHead[i & this.mask]!;
+      if (this.state[h] === ADDED) this.state[h] = PUBLISHED;
+    }
+    this.published = this.availShadow;
+  }
+
+  kickPrepare(): boolean {
+    this.publish();
+    // ORD-02: full barrier between the idx store above and the reads below
+    const oldIdx = this.kicked;
+    const newIdx = this.availShadow;
+    this.kicked = newIdx;
+    if (oldIdx === newIdx) return false;
+    if (this.eventIdx) {
+      const ev = this.mem.read16(this.availEventAddr);
+      if (typeof ev !== 'number') return true; // cannot tell: a spurious kick is harmless (NOTIF-04)
+      return needEvent(ev, newIdx, oldIdx);
+    }
+    const flags = this.mem.read16(this.usedFlagsAddr);
+    if (typeof flags !== 'number') return true;
+    return (flags & VRING_USED_F_NO_NOTIFY) === 0;
+  }
+
+  reap(out: UsedOut): boolean | RingError {
+    if (this.err) return this.err;
+    const m = this.mem;
+    const usedIdx = m.read16(this.usedIdxAddr);
+    if (typeof usedIdx !== 'number') return this.broken(usedIdx, 'reading used idx');
+    if (usedIdx === this.lastUsed) return false;
+    const pending = (usedIdx - this.lastUsed) & 0xffff;
+    if (pending > this.nInFlight) {
+      return this.broken(ringError('used-idx-jump', `used idx ${usedIdx} is ${pending} ahead of ${this.lastUsed} with ${this.nInFlight} in flight`), '');
+    }
+    // ORD-05: the element is read after idx
+    const e = this.usedRingAddr + (this.lastUsed & this.mask) * ELEM;
+    const id = m.read32(e + E_ID);
+    if (typeof id !== 'number') return this.broken(id, 'reading used element');
+    const len = m.read32(e + E_LEN);
+    if (typeof len !== 'number') return this.broken(len, 'reading used element');
+    if (id >= this.num || this.state[id] !== PUBLISHED) {
+      return this.broken(ringError('used-id-invalid', `used id ${id} is not a published head in flight`, id < this.num ? id : undefined), '');
+    }
+    if (len > this.wBytes[id]!) {
+      return this.broken(ringError('used-len-too-big', `used len ${len} > ${this.wBytes[id]} writable bytes`, id), '');
+    }
+    out.head = id;
+    out.len = len;
+    out.token = this.tokens[id]!;
+    this.detach(id);
+    this.lastUsed = (this.lastUsed + 1) & 0xffff;
+    if (this.eventIdx && (this.availFlagsShadow & VRING_AVAIL_F_NO_INTERRUPT) === 0) {
+      // like virtqueue_get_buf: move the interrupt threshold along with what we consumed
+      const f = m.write16(this.usedEventAddr, this.lastUsed);
+      if (f) return this.broken(f, 'writing used_event');
+    }
+    return true;
+  }
+
+  private detach(head: number): void {
+    let last = head;
+    const n = this.descCount[head]!;
+    for (let k = 1; k < n; k++) last = this.shadowNext[last]!;
+    this.shadowNext[last] = this.freeHead;
+    this.freeHead = head;
+    this.nFree += n;
+    this.state[head] = FREE;
+    this.nInFlight--;
+  }
+
+  disableCallbacks(): void {
+    if ((this.availFlagsShadow & VRING_AVAIL_F_NO_INTERRUPT) !== 0) return;
+    this.availFlagsShadow |= VRING_AVAIL_F_NO_INTERRUPT;
+    // NOTIF-02: with event idx avail.flags stays 0; the device then steers by used_event only
+    if (!this.eventIdx) {
+      const f = this.mem.write16(this.availFlagsAddr, this.availFlagsShadow);
+      if (f) this.broken(f, 'writing avail flags');
+    }
+  }
+
+  enableCallbacks(): boolean {
+    const m = this.mem;
+    if ((this.availFlagsShadow & VRING_AVAIL_F_NO_INTERRUPT) !== 0) {
+      this.availFlagsShadow &= ~VRING_AVAIL_F_NO_INTERRUPT;
+      if (!this.eventIdx) {
+        const f = m.write16(this.availFlagsAddr, this.availFlagsShadow);
+        if (f) this.broken(f, 'writing avail flags');
+      }
+    }
+    if (this.eventIdx) {
+      const f = m.write16(this.usedEventAddr, this.lastUsed);
+      if (f) this.broken(f, 'writing used_event');
+    }
+    // NOTIF-05: full barrier, then re-check, or a completion that raced the enable is lost
+    const usedIdx = m.read16(this.usedIdxAddr);
+    if (typeof usedIdx !== 'number') return false;
+    return usedIdx === this.lastUsed;
+  }
+
+  detachUnused(): number {
+    for (let h = 0; h < this.num; h++) {
+      if (this.state[h] !== FREE) {
+        const token = this.tokens[h]!;
+        this.detach(h);
+        return token;
+      }
+    }
+    return -1;
+  }
+
+  writableBytes(head: number): number {
+    return head >= 0 && head < this.num && this.state[head] !== FREE ? this.wBytes[head]! : -1;
+  }
+}
+
+export function createDriverRing(cfg: DriverRingConfig): DriverRing | RingError {
+  const bad = checkPlacement(cfg);
+  if (bad) return bad;
+  if (cfg.indirectPool !== undefined) {
+    const p = cfg.indirectPool;
+    if (!Number.isSafeInteger(p.base) || p.base < 0 || p.base % 16 !== 0 || !Number.isInteger(p.maxEntries) || p.maxEntries < 1 || p.maxEntries > cfg.num) {
+      return ringError('bad-request', `indirect pool {base ${p.base}, maxEntries ${p.maxEntries}} invalid (16-aligned, 1..num entries)`);
+    }
+  }
+  const ring = new SplitDriverRing(cfg);
+  const e = ring.init(cfg);
+  return e ?? ring;
+}

@@ -1,0 +1,35 @@
+/** Ring geometry checks shared by both sides (RING-01, RING-02). */
+import type { RingError, RingPlacement } from '../../../model/contract.ts';
+import { VIRTQUEUE_MAX_SIZE } from '../../../model/constants/virtio.ts';
+import { VRING_DESC_ALIGN, VRING_AVAIL_ALIGN, VRING_USED_ALIGN } from '../../../model/layout/vring.ts';
+import { ringError } from './errors.ts';
+
+/**
+ * Split rings need a power-of-two size in 1..32768 (RING-01). MIC's ADD_DEVICE checks only
+ * num <= 128 (facts §6.5); we refuse non-powers of two instead of computing slots with a mask
+ * that would alias.
+ */
+export function checkQueueSize(num: number, max: number = VIRTQUEUE_MAX_SIZE): RingError | undefined {
+  if (!Number.isInteger(num) || num < 1 || num > max || (num & (num - 1)) !== 0) {
+    return ringError('queue-size', `queue size ${num} is not a power of two in 1..${max}`);
+  }
+  return undefined;
+}
+
+export function checkPlacement(p: RingPlacement): RingError | undefined {
+  const qs = checkQueueSize(p.num);
+  if (qs) return qs;
+  const bad = (a: number, al: number): boolean => !Number.isSafeInteger(a) || a < 0 || a % al !== 0;
+  if (bad(p.descAddr, VRING_DESC_ALIGN)) return ringError('area-misaligned', `desc table at ${p.descAddr} not aligned to ${VRING_DESC_ALIGN}`);
+  if (bad(p.availAddr, VRING_AVAIL_ALIGN)) return ringError('area-misaligned', `avail ring at ${p.availAddr} not aligned to ${VRING_AVAIL_ALIGN}`);
+  if (bad(p.usedAddr, VRING_USED_ALIGN)) return ringError('area-misaligned', `used ring at ${p.usedAddr} not aligned to ${VRING_USED_ALIGN}`);
+  if (p.startIdx !== undefined && (!Number.isInteger(p.startIdx) || p.startIdx < 0 || p.startIdx > 0xffff)) {
+    return ringError('bad-request', `startIdx ${p.startIdx} is not a u16`);
+  }
+  return undefined;
+}
+
+/** vring_need_event: does moving an index from old to new pass event? (NOTIF-02, Linux virtio_ring.h) */
+export function needEvent(event: number, newIdx: number, oldIdx: number): boolean {
+  return ((newIdx - event - 1) & 0xffff) < ((newIdx - oldIdx) & 0xffff);
+}

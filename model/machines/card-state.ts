@@ -1,0 +1,300 @@
+/**
+ * The host-visible card state of the legacy host driver (facts §4.1, §4.2, §3.1–3.3), with the
+ * shutdown status, as a pure XState machine (no invoke, no delays). Time arrives as the event
+ * `time.passes` (= at least 60 s of virtual time with nothing else happening).
+ *
+ * Granularity: one event = one command given to a settled system, followed by settling again:
+ * everything that takes bounded virtual time (a card reset, all 45 reset polls, a card shutdown and
+ * its report) completes inside the event; only the 60 s PM suspend wait outlives it.
+ *
+ * The context also carries the hidden facts the host's reaction depends on: whether SPAD2 says
+ * "ready for download", whether the card OS registered its shutdown doorbell, armed faults, the
+ * string attributes and where the OS PM transition stands. `via` names the transition taken last
+ * (coverage, and the errno a write returned).
+ */
+import { assign, setup } from 'xstate';
+import type { MicState, MicStatus } from '../constants/lifecycle.ts';
+
+export type CardOs = 'none' | 'running' | 'halted' | 'crashed' | 'rejected';
+/** where the operating system's suspend stands: running, inside the PM prepare wait, or asleep */
+export type PmPhase = 'running' | 'preparing' | 'asleep';
+export type Errno = 'EINVAL' | 'ENOENT' | 'EACCES' | 'EBUSY' | 'ENODEV';
+
+export interface CardStateContext {
+  readonly status: MicStatus;
+  /** SPAD2 bit 0 as the host would read it */
+  readonly ready: boolean;
+  readonly cardOs: CardOs;
+  /** the PM notifier waits for a reset completion (facts §4.2) */
+  readonly suspendWait: boolean;
+  readonly pm: PmPhase;
+  /** the next card reset never completes */
+  readonly resetHang: boolean;
+  /** the next downloaded image is damaged */
+  readonly badImage: boolean;
+  readonly firmware: string;
+  readonly ramdisk: string | null;
+  readonly bootmode: string;
+  readonly cmdline: string | null;
+  /** firmware files that exist */
+  readonly files: readonly string[];
+  /** result of the last event: 'ok' or the errno returned to the writer */
+  readonly result: 'ok' | Errno;
+  /** label of the transition taken last */
+  readonly via: string;
+}
+
+export type CardStateEvent =
+  | { type: 'state.boot' }
+  | { type: 'state.reset' }
+  | { type: 'state.shutdown' }
+  | { type: 'state.suspend' }
+  | { type: 'state.invalid' }
+  | { type: 'attr.cmdline'; value: string }
+  | { type: 'attr.firmware'; value: string }
+  | { type: 'attr.ramdisk'; value: string }
+  | { type: 'attr.bootmode'; value: string }
+  | { type: 'attr.readonly' }
+  | { type: 'attr.unknown' }
+  | { type: 'pm.suspend' }
+  | { type: 'pm.resume' }
+  | { type: 'time.passes' }
+  | { type: 'card.halt' }
+  | { type: 'card.poweroff' }
+  | { type: 'card.restart' }
+  | { type: 'card.panic' }
+  | { type: 'fault.badImage' }
+  | { type: 'fault.resetHang' };
+
+export interface CardStateInput {
+  readonly files: readonly string[];
+}
+
+/** a single trailing newline is stripped (sysfs_streq / the string stores, facts §4.5) */
+export const stripNewline = (v: string): string => (v.endsWith('\n') ? v.slice(0, -1) : v);
+
+/** the sysfs `state` write → event (sysfs_streq semantics) */
+export function stateWriteEvent(value: string): CardStateEvent {
+  const v = stripNewline(value);
+  if (v === 'boot' || v === 'reset' || v === 'shutdown' || v === 'suspend') return { type: `state.${v}` };
+  return { type: 'state.invalid' };
+}
+
+/** errno of an event the machine refuses (can() false), facts §4.1 / §4.5 and the system contract */
+export function refusal(e: CardStateEvent): Errno {
+  switch (e.type) {
+    case 'attr.readonly':
+      return 'EACCES';
+    case 'attr.unknown':
+      return 'ENOENT';
+    case 'pm.suspend':
+    case 'pm.resume':
+      return 'EBUSY';
+    case 'card.halt':
+    case 'card.poweroff':
+    case 'card.restart':
+    case 'card.panic':
+      return 'ENODEV';
+    default:
+      return 'EINVAL';
+  }
+}
+
+type Ctx = CardStateContext;
+type Patch = Partial<Ctx> & { state?: MicState };
+
+/** the outcome of the hardware reset part of a stop (facts §3.1): hang → reset_failed */
+function resetOutcome(c: Ctx, stateAfter: MicState | 'keep'): Patch {
+  if (c.resetHang) return { state: 'reset_failed', ready: false, resetHang: false, cardOs: 'none' };
+  return { ready: true, cardOs: 'none', status: 'nop', ...(stateAfter === 'keep' ? {} : { state: stateAfter }) };
+}
+
+/** what the boot (mic_start, facts §3.2) does from offline, in order; returns the patch and result */
+export function bootOutcome(c: Ctx): Patch & { result: 'ok' | Errno; via: string } {
+  let ready = c.ready;
+  const pre: Patch = {};
+  if (!ready) {
+    if (c.resetHang) return { state: 'reset_failed', ready: false, resetHang: false, cardOs: 'none', result: 'EINVAL', via: 'boot.resetFailed' };
+    ready = true;
+    Object.assign(pre, { ready: true, cardOs: 'none' as CardOs });
+  }
+  if (c.firmware === '') return { ...pre, result: 'EINVAL', via: 'boot.emptyFirmware' };
+  if (!c.files.includes(c.firmware)) return { ...pre, result: 'ENOENT', via: 'boot.noFirmware' };
+  if (c.bootmode === 'linux' && c.ramdisk !== null) {
+    if (c.ramdisk === '') return { ...pre, result: 'EINVAL', via: 'boot.emptyRamdisk' };
+    if (!c.files.includes(c.ramdisk)) return { ...pre, result: 'ENOENT', via: 'boot.noRamdisk' };
+  }
+  return {
+    state: 'online',
+    ready: false,
+    cardOs: c.badImage ? 'rejected' : 'running',
+    badImage: false,
+    result: 'ok',
+    via: c.badImage ? 'boot.badImage' : 'boot.ok',
+  };
+}
+
+export const cardStateMachine = setup({
+  types: {
+    context: {} as CardStateContext,
+    events: {} as CardStateEvent,
+    input: {} as CardStateInput,
+  },
+  guards: {
+    osRunning: ({ context }) => context.cardOs === 'running',
+    pmRunning: ({ context }) => context.pm === 'running',
+    pmAsleep: ({ context }) => context.pm === 'asleep',
+    waiting: ({ context }) => context.suspendWait,
+    hang: ({ context }) => context.resetHang,
+    ready: ({ context }) => context.ready,
+    validBootmode: ({ event }) => event.type === 'attr.bootmode' && (stripNewline(event.value) === 'linux' || stripNewline(event.value) === 'elf'),
+  },
+}).createMachine({
+  id: 'cardState',
+  initial: 'offline',
+  context: ({ input }) => ({
+    status: 'nop',
+    ready: true,
+    cardOs: 'none',
+    suspendWait: false,
+    pm: 'running',
+    resetHang: false,
+    badImage: false,
+    firmware: 'mic/uos.img',
+    ramdisk: null,
+    bootmode: 'linux',
+    cmdline: null,
+    files: input.files,
+    result: 'ok',
+    via: 'init',
+  }),
+  // events every state handles alike
+  on: {
+    'attr.cmdline': { actions: assign(({ event }) => ({ cmdline: stripNewline(event.value), result: 'ok' as const, via: 'attr.cmdline' })) },
+    'attr.firmware': { actions: assign(({ event }) => ({ firmware: stripNewline(event.value), result: 'ok' as const, via: 'attr.firmware' })) },
+    'attr.ramdisk': { actions: assign(({ event }) => ({ ramdisk: stripNewline(event.value), result: 'ok' as const, via: 'attr.ramdisk' })) },
+    'attr.bootmode': {
+      guard: 'validBootmode',
+      actions: assign(({ event }) => ({ bootmode: stripNewline(event.value), result: 'ok' as const, via: 'attr.bootmode' })),
+    },
+    'fault.badImage': { actions: assign({ badImage: true, result: 'ok', via: 'fault.badImage' }) },
+    'fault.resetHang': { actions: assign({ resetHang: true, result: 'ok', via: 'fault.resetHang' }) },
+    'state.shutdown': { actions: assign({ result: 'ok', via: 'shutdown.ignored' }) },
+    'state.suspend': { actions: assign({ result: 'ok', via: 'suspend.ignored' }) },
+    // reset from any state but offline: stop (facts §4.1); the completion ends a PM wait
+    'state.reset': [
+      {
+        guard: 'hang',
+        target: '.reset_failed',
+        actions: assign(({ context }) => ({
+          ...omitState(resetOutcome(context, 'keep')),
+          ...endWait(context),
+          result: 'ok' as const,
+          via: 'reset.failed',
+        })),
+      },
+      {
+        target: '.offline',
+        actions: assign(({ context }) => ({ ...omitState(resetOutcome(context, 'keep')), ...endWait(context), result: 'ok' as const, via: 'reset.ok' })),
+      },
+    ],
+    'pm.suspend': { guard: 'pmRunning', actions: assign({ pm: 'asleep', result: 'ok', via: 'pm.suspend.nothing' }) },
+    'pm.resume': { guard: 'pmAsleep', actions: assign({ pm: 'running', result: 'ok', via: 'pm.resume.nothing' }) },
+    'time.passes': { actions: assign({ result: 'ok', via: 'time.nothing' }) },
+    // the card reports through the device page and the shutdown doorbell (facts §4.1); only a
+    // running card OS can, and it is running only while the host says online or suspending
+    'card.halt': { guard: 'osRunning', target: '.shutting_down', actions: assign({ status: 'halted', cardOs: 'halted', result: 'ok', via: 'card.halt' }) },
+    'card.poweroff': { guard: 'osRunning', target: '.shutting_down', actions: assign({ status: 'poweroff', cardOs: 'halted', result: 'ok', via: 'card.poweroff' }) },
+    'card.restart': { guard: 'osRunning', target: '.shutting_down', actions: assign({ status: 'restart', cardOs: 'halted', result: 'ok', via: 'card.restart' }) },
+    // the panic notifier clears the card doorbells, then reports crashed
+    'card.panic': { guard: 'osRunning', target: '.shutting_down', actions: assign({ status: 'crashed', cardOs: 'crashed', result: 'ok', via: 'card.panic' }) },
+  },
+  states: {
+    offline: {
+      on: {
+        'state.boot': [
+          { guard: ({ context }) => bootOutcome(context).state === 'reset_failed', target: 'reset_failed', actions: assign(({ context }) => ctxOf(bootOutcome(context))) },
+          { guard: ({ context }) => bootOutcome(context).state === 'online', target: 'online', actions: assign(({ context }) => ctxOf(bootOutcome(context))) },
+          { actions: assign(({ context }) => ctxOf(bootOutcome(context))) },
+        ],
+        // reset of an offline card does nothing (mic_stop without force)
+        'state.reset': { actions: assign({ result: 'ok', via: 'reset.offline' }) },
+        'pm.suspend': { guard: 'pmRunning', target: 'suspended', actions: assign({ pm: 'asleep', result: 'ok', via: 'pm.suspend.offline' }) },
+      },
+    },
+    online: {
+      on: {
+        'state.shutdown': {
+          guard: 'osRunning',
+          target: 'shutting_down',
+          // the card powers off in an orderly way and reports poweroff (facts §4.1)
+          actions: assign({ status: 'poweroff', cardOs: 'halted', result: 'ok', via: 'shutdown.online' }),
+        },
+        'pm.suspend': { guard: 'pmRunning', target: 'suspending', actions: assign({ pm: 'preparing', suspendWait: true, result: 'ok', via: 'pm.suspend.online' }) },
+      },
+    },
+    shutting_down: {
+      on: {
+        'pm.suspend': { guard: 'pmRunning', target: 'suspended', actions: assign({ pm: 'preparing', suspendWait: true, result: 'ok', via: 'pm.suspend.shuttingDown' }) },
+        'time.passes': timeoutTransitions(),
+      },
+    },
+    reset_failed: {},
+    suspending: {
+      on: {
+        'state.suspend': {
+          guard: 'osRunning',
+          target: 'suspended',
+          actions: assign({ status: 'poweroff', cardOs: 'halted', result: 'ok', via: 'suspend.suspending' }),
+        },
+        'time.passes': timeoutTransitions(),
+      },
+    },
+    suspended: {
+      on: {
+        'state.reset': [
+          { guard: 'hang', target: 'reset_failed', actions: assign(({ context }) => ({ ...omitState(resetOutcome(context, 'keep')), ...endWait(context), result: 'ok' as const, via: 'reset.suspended.failed' })) },
+          // mic_stop keeps `suspended` (facts §4.1)
+          { actions: assign(({ context }) => ({ ...omitState(resetOutcome(context, 'keep')), ...endWait(context), result: 'ok' as const, via: 'reset.suspended' })) },
+        ],
+        'time.passes': timeoutTransitions(),
+        'pm.resume': [
+          // not ready → forced stop first; the state becomes offline whatever the reset did (facts §4.2)
+          { guard: ({ context }) => context.pm === 'asleep' && !context.ready && context.resetHang, target: 'offline', actions: assign({ pm: 'running', ready: false, resetHang: false, cardOs: 'none', result: 'ok', via: 'pm.resume.resetFailed' }) },
+          { guard: ({ context }) => context.pm === 'asleep' && !context.ready, target: 'offline', actions: assign({ pm: 'running', ready: true, cardOs: 'none', status: 'nop', result: 'ok', via: 'pm.resume.reset' }) },
+          { guard: 'pmAsleep', target: 'offline', actions: assign({ pm: 'running', result: 'ok', via: 'pm.resume' }) },
+        ],
+      },
+    },
+  },
+});
+
+/** the 60 s PM wait expires: → suspended and forced stop (facts §4.2) */
+function timeoutTransitions() {
+  return [
+    {
+      guard: ({ context }: { context: Ctx }) => context.suspendWait && context.resetHang,
+      target: 'reset_failed' as const,
+      actions: assign(({ context }: { context: Ctx }) => ({ ...omitState(resetOutcome(context, 'keep')), suspendWait: false, pm: 'asleep' as PmPhase, result: 'ok' as const, via: 'time.timeout.resetFailed' })),
+    },
+    {
+      guard: ({ context }: { context: Ctx }) => context.suspendWait,
+      target: 'suspended' as const,
+      actions: assign(({ context }: { context: Ctx }) => ({ ...omitState(resetOutcome(context, 'keep')), suspendWait: false, pm: 'asleep' as PmPhase, result: 'ok' as const, via: 'time.timeout' })),
+    },
+    { actions: assign({ result: 'ok' as const, via: 'time.nothing' }) },
+  ];
+}
+
+function endWait(c: Ctx): Partial<Ctx> {
+  return c.suspendWait ? { suspendWait: false, pm: 'asleep' } : {};
+}
+
+function omitState(p: Patch): Partial<Ctx> {
+  const { state: _s, ...rest } = p;
+  return rest;
+}
+
+function ctxOf(p: Patch & { result: 'ok' | Errno; via: string }): Partial<Ctx> {
+  return omitState(p);
+}
