@@ -3,7 +3,7 @@
  * implementation). Exit codes: 0 success, 1 a property failed, 2 bad usage or input.
  */
 import { parseArgs } from 'node:util';
-import { formatFailure, recordFailure, runProperty, type PropertyDef, type PropertyResult } from '../properties/harness.ts';
+import { formatFailure, recordFailure, runGate, runProperty, type PropertyDef, type PropertyResult } from '../properties/harness.ts';
 import { configFromEnv, ConfigError, type RunConfig, type Tier } from '../properties/config.ts';
 
 // The suite and the implementation load lazily, so `micvop help` and usage errors work even when
@@ -50,7 +50,7 @@ async function loadImpl(ref: string) {
   try {
     return await loadImplementation(ref);
   } catch (e) {
-    if (e instanceof ImplementationError) throw new ImplementationError(e.message);
+    if (e instanceof ImplementationLoadError) throw new ImplementationError(e.message);
     throw e;
   }
 }
@@ -104,7 +104,7 @@ async function verify(argv: string[]): Promise<number> {
   const defs = await select(values.only, values.area);
   const results: PropertyResult[] = [];
   for (const def of defs) {
-    const r = await runProperty(def, impl, cfg, ref);
+    const r = await runGate(def, impl, cfg, ref);
     results.push(r);
     if (!values.json) {
       const tag = r.status === 'passed' ? 'ok  ' : r.status === 'skipped' ? 'skip' : 'FAIL';

@@ -157,3 +157,17 @@ export function recordFailure(r: PropertyResult, dir: string = SEEDS_DIR): strin
   writeFileSync(file, `${JSON.stringify(rec, null, 2)}\n`);
   return file;
 }
+
+/**
+ * Runs a property the way the gate does: every recorded failure seed of it replays first (a
+ * regression shows as that seed failing), then the configured run.
+ */
+export async function runGate(def: PropertyDef, impl: Implementation, cfg: RunConfig, implRef: string = impl.name, seedsDir: string = SEEDS_DIR): Promise<PropertyResult> {
+  if (cfg.path === undefined && cfg.seed === undefined) {
+    for (const rec of recordedSeeds(def.id, seedsDir)) {
+      const r = await runProperty(def, impl, { ...cfg, seed: rec.seed, path: rec.path }, implRef);
+      if (r.status !== 'passed') return r.status === 'failed' ? { ...r, error: `recorded seed ${rec.seed} fails again\n${r.error ?? ''}` } : r;
+    }
+  }
+  return runProperty(def, impl, cfg, implRef);
+}

@@ -1,7 +1,7 @@
 /** Registers property definitions as vitest tests: recorded seeds first, then the configured run. */
 import { test, expect } from 'vitest';
 import type { PropertyDef } from './harness.ts';
-import { formatFailure, recordFailure, recordedSeeds, runProperty } from './harness.ts';
+import { formatFailure, recordFailure, runGate } from './harness.ts';
 import { configFromEnv } from './config.ts';
 import { loadImplementation } from './systems.ts';
 
@@ -11,11 +11,7 @@ export function registerProperties(defs: readonly PropertyDef[]): void {
     test(def.id, async (ctx) => {
       const ref = process.env.MICVOP_IMPL ?? 'reference';
       const impl = await loadImplementation(ref);
-      for (const rec of recordedSeeds(def.id)) {
-        const r = await runProperty(def, impl, { ...cfg, seed: rec.seed, path: rec.path }, ref);
-        if (r.status === 'failed') expect.fail(`recorded seed replay\n${formatFailure(r)}`);
-      }
-      const r = await runProperty(def, impl, cfg, ref);
+      const r = await runGate(def, impl, cfg, ref);
       if (r.status === 'skipped') {
         ctx.skip(r.reason);
         return;

@@ -1,2 +1,135 @@
-/** Contract of a whole system: host + cards on the bus, lifecycle controls and observers (issue 5). Types only. */
-export interface SystemComponents {}
+/**
+ * Contract of a whole system: one host and N cards on the bus, the host driver's sysfs-like
+ * interface, OS power management, card-side software controls, fault injection, the scheduler and
+ * read-only observers (issue 5; DESIGN.md §5). Types only.
+ *
+ * Time: `settle()` runs the system until nothing is ready and the only pending timers are the PM
+ * notifier's 60 s suspend waits (a card reset, all its 45 polls, a shutdown and its report complete
+ * inside it: virtual time costs nothing). `timePasses()` lets those waits expire and settles again.
+ */
+import type { ChoiceSource, Scheduler } from './sim.ts';
+import type { MemPort } from './memory.ts';
+
+export type LifecycleErrno = 'EINVAL' | 'ENOENT' | 'EACCES' | 'EBUSY' | 'ENODEV' | 'EIO' | 'ENOMEM';
+
+/** a write's outcome: like write(2) on sysfs, success or the errno the writer sees */
+export type AttrResult = { readonly ok: true } | { readonly errno: LifecycleErrno };
+
+/**
+ * The card as its own software sees it (model/machines/card-side.ts): hardware reset, bootstrap
+ * waiting for a download, OS running, OS shutting down, halted after an orderly shutdown, crashed,
+ * or an image the bootstrap refused.
+ */
+export type CardSideState = 'in_reset' | 'bootstrap_ready' | 'os_running' | 'shutting_down' | 'halted' | 'crashed' | 'image_rejected';
+
+/** the ways `corruptImage` damages the next downloaded image */
+export type ImageDamage = 'checksum' | 'magic' | 'truncated';
+
+/** a virtio device the card OS has bound and brought to DRIVER_OK */
+export interface LiveDevice {
+  /** virtio device id (1 net, 2 block, 3 console) */
+  readonly type: number;
+  /** offset of its entry in the device page */
+  readonly offset: number;
+  readonly numVq: number;
+}
+
+/** a card-memory range the card allocated as a used ring (the only card rings the host may write) */
+export interface CardRing {
+  readonly cardAddr: number;
+  readonly len: number;
+}
+
+/** one host access into card memory through BAR0, as seen by an observer */
+export interface Bar0Access {
+  readonly t: number;
+  readonly addr: number;
+  readonly len: number;
+  readonly write: boolean;
+  /** host-visible state of the card at the time of the access */
+  readonly state: string;
+}
+
+export interface VirtioDeviceSpec {
+  readonly type: number;
+  readonly numVq: number;
+  readonly num: number;
+  readonly featureLen: number;
+  readonly configLen: number;
+}
+
+export interface SystemConfig {
+  readonly cards?: number;
+  readonly seed?: number;
+  /** interleaving choices (fast-check values in properties) */
+  readonly choices?: ChoiceSource;
+  readonly trace?: boolean;
+  /** run our mpssd: adds `devices` and applies the boot policy (default false) */
+  readonly daemon?: boolean;
+  /** virtio devices the daemon adds to each card (default: console + net as mpssd does) */
+  readonly devices?: readonly VirtioDeviceSpec[];
+  /** the host's firmware search path: name → file bytes (default: a good card OS image as 'mic/uos.img' and a ramdisk 'mic/mic0.image') */
+  readonly firmware?: Readonly<Record<string, Uint8Array>>;
+  readonly cardMemoryBytes?: number;
+  /** PCI revision (stepping) */
+  readonly revision?: number;
+  readonly deviceId?: number;
+}
+
+export interface MicSystem {
+  readonly scheduler: Scheduler;
+  readonly cardCount: number;
+
+  /** sysfs class `mic`, device micN (facts §4.5); a single trailing newline of `value` is stripped */
+  writeAttr(card: number, name: string, value: string): AttrResult;
+  /** attribute text without the trailing newline sysfs would print; unknown name → ENOENT */
+  readAttr(card: number, name: string): string | { readonly errno: LifecycleErrno };
+
+  /** OS power management (facts §4.2): PM prepare notifier; EBUSY while a PM transition is in progress */
+  pmSuspend(): AttrResult;
+  /** post suspend notifier; EBUSY unless the system is asleep (prepare finished) */
+  pmResume(): AttrResult;
+
+  /** card software (facts §4.1); ENODEV when the card OS is not running */
+  cardHalt(card: number): AttrResult;
+  cardPoweroff(card: number): AttrResult;
+  cardRestart(card: number): AttrResult;
+  cardPanic(card: number): AttrResult;
+
+  /** damage the next image the host downloads to this card */
+  corruptImage(card: number, how: ImageDamage): void;
+  /** the next hardware reset of this card never completes (SPAD2 never says ready) */
+  resetNeverCompletes(card: number): void;
+
+  /** run until nothing is ready and only PM suspend waits are pending */
+  settle(): void;
+  /** let at least 60 s of virtual time pass, then settle */
+  timePasses(): void;
+
+  readonly observe: SystemObservers;
+}
+
+export interface SystemObservers {
+  state(card: number): string;
+  shutdownStatus(card: number): string;
+  cardSide(card: number): CardSideState;
+  /** a copy of the 4096-byte device page */
+  devicePage(card: number): Uint8Array;
+  /** the bootparam block as the host initialised it (what the device page must start with after a reset) */
+  initialBootParam(card: number): Uint8Array;
+  liveDevices(card: number): readonly LiveDevice[];
+  /** the devices the daemon added (device-page offsets), empty without the daemon */
+  addedDevices(card: number): readonly LiveDevice[];
+  cardRings(card: number): readonly CardRing[];
+  /** every host BAR0 access since creation */
+  bar0Accesses(card: number): readonly Bar0Access[];
+  /** the card's physical address space (read it, never write it) */
+  cardView(card: number): MemPort;
+  /** the daemon's boot-policy counters */
+  daemonWrites(card: number): readonly string[];
+  trace(): string;
+}
+
+export interface SystemComponents {
+  createSystem(config?: SystemConfig): MicSystem;
+}

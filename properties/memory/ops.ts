@@ -87,8 +87,9 @@ function checkFault(port: MemPort, got: unknown, reasons: Set<string>, what: str
   return true;
 }
 
-export function runOp(port: MemPort, m: ByteSpaceModel, op: MemOp): OpOutcome {
-  const addr = resolveAddr(op.a, m.size);
+/** runs op on port and checks it against m; `at` overrides the op's (first) address */
+export function runOp(port: MemPort, m: ByteSpaceModel, op: MemOp, at?: number): OpOutcome {
+  const addr = at ?? resolveAddr(op.a, m.size);
   const what = `${op.kind}@${addr}`;
   if (op.kind in SCALAR_WIDTH) {
     const kind = op.kind as ScalarKind;

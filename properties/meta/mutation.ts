@@ -51,7 +51,7 @@ export async function runMutant(root: string, m: Mutant, timeoutMs = 240_000): P
   try {
     const args = ['cli/bin.mjs', 'verify', '--only', m.kills.join(','), '--json', '--no-shrink'];
     if (m.runs !== undefined) args.push('--runs', String(m.runs));
-    const env = { ...process.env, MICVOP_NO_RECORD: '1', MICVOP_TIER: 'quick' };
+    const env: NodeJS.ProcessEnv = { ...process.env, MICVOP_NO_RECORD: '1', MICVOP_TIER: 'quick' };
     delete env.MICVOP_SEED;
     delete env.MICVOP_PATH;
     delete env.MICVOP_RUNS;

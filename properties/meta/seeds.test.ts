@@ -1,0 +1,42 @@
+/**
+ * Claim: every recorded failure seed names an existing property and a well-formed seed and path,
+ * so it really replays first (properties/harness.ts runGate) instead of being ignored.
+ * Source: DESIGN.md §6 "Meta" (every recorded failure seed replays first). Level: meta.
+ */
+import { expect, test } from 'vitest';
+import { existsSync, readdirSync, readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import fc from 'fast-check';
+import { allProperties } from '../index.ts';
+import { SEEDS_DIR, defineProperty, runGate, type RecordedSeed } from '../harness.ts';
+import { reference } from '../systems.ts';
+
+test('recorded seeds are well-formed and name existing properties', () => {
+  const files = existsSync(SEEDS_DIR) ? readdirSync(SEEDS_DIR).filter((f) => f.endsWith('.json')) : [];
+  const ids = new Set(allProperties.map((p) => p.id));
+  for (const f of files) {
+    const rec = JSON.parse(readFileSync(join(SEEDS_DIR, f), 'utf8')) as RecordedSeed;
+    expect(ids.has(rec.property), `${f}: unknown property ${rec.property}`).toBe(true);
+    expect(Number.isSafeInteger(rec.seed), `${f}: seed`).toBe(true);
+    if (rec.path !== undefined) expect(rec.path, `${f}: path`).toMatch(/^\d+(:\d+)*$/);
+  }
+});
+
+test('a recorded seed replays before the fresh run and its failure is reported', async () => {
+  // a property that fails only for the value the recorded seed produces first
+  const dir = mkdtempSync(join(tmpdir(), 'micvop-seeds-'));
+  const seed = 4242;
+  let first: number | undefined;
+  await fc.check(fc.property(fc.integer(), (n) => { first ??= n; return true; }), { seed, numRuns: 1 });
+  const def = defineProperty({
+    id: 'meta.recordedSeedProbe', claim: 'probe', source: 'meta', level: 'meta', requires: [], runs: 1,
+    build: () => fc.property(fc.integer(), (n) => n !== first),
+  });
+  writeFileSync(join(dir, 'probe.json'), JSON.stringify({ property: def.id, seed }));
+  const r = await runGate(def, reference, { tier: 'quick', seed: undefined, path: undefined, runs: 1 }, 'reference', dir);
+  expect(r.status).toBe('failed');
+  expect(r.seed).toBe(seed);
+  const clean = await runGate(def, reference, { tier: 'quick', seed: undefined, path: undefined, runs: 1 }, 'reference', mkdtempSync(join(tmpdir(), 'micvop-seeds-')));
+  expect(clean.seed).not.toBe(seed);
+});
