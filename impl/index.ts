@@ -23,3 +23,4 @@ export const reference: Implementation = {
   ...present('ring', ringComponents),
   ...present('system', systemComponents),
 };
+export { createReferenceSystem } from './system.ts';

@@ -1,4 +1,192 @@
-import type { SystemComponents } from '../model/contract.ts';
+/**
+ * createReferenceSystem (DESIGN.md §2): one host and N cards on the simulated bus, wired and ready —
+ * platform (sim, memory, pcie), per card the bootstrap/card OS, the host driver (probed), and
+ * optionally our mpssd. The controls and observers are those of model/contract/system.ts.
+ */
+import type {
+  AttrResult, CardSideState, ImageDamage, LiveDevice, MicSystem, SystemComponents, SystemConfig, SystemObservers,
+} from '../model/contract.ts';
+import { encodeCardImage } from '../model/layout/card-image.ts';
+import { DEFAULT_FIRMWARE, MIC_SUSPEND_TIMEOUT_NS } from '../model/constants/lifecycle.ts';
+import { simComponents } from './sim/index.ts';
+import { memoryComponents } from './memory/index.ts';
+import { createPlatformWith } from './pcie/index.ts';
+import { MicHostDriver, HostAllocator, readAttr as hostReadAttr, writeAttr as hostWriteAttr, type FirmwareStore } from './host/index.ts';
+import { Bar0Spy } from './host/bar0-spy.ts';
+import { Card } from './card/index.ts';
+import { Mpssd, DEFAULT_DEVICES } from './daemon/index.ts';
 
-/** the reference whole-system components (placeholder until the lifecycle layer lands) */
-export const systemComponents: SystemComponents | undefined = undefined;
+/** host RAM the driver allocates from: above the first 4 GiB [model choice] */
+const HOST_HEAP_BASE = 2 ** 32;
+/** a settle that needs more steps than this is a livelock of our own code */
+const SETTLE_MAX_STEPS = 2_000_000;
+
+/** the default card OS: a small well-formed image (fixtures/images makes others) */
+export function defaultCardImage(): Uint8Array {
+  const payload = new Uint8Array(4096);
+  for (let i = 0; i < payload.length; i++) payload[i] = (i * 31 + 7) & 0xff;
+  return encodeCardImage({ payload, entry: 0, tag: 'uos' });
+}
+
+export const DEFAULT_RAMDISK_NAME = 'mic/mic0.image';
+
+export interface ReferenceSystem extends MicSystem {
+  readonly drivers: readonly MicHostDriver[];
+  readonly cards: readonly Card[];
+  readonly daemons: readonly (Mpssd | undefined)[];
+}
+
+export function createReferenceSystem(config: SystemConfig = {}): ReferenceSystem {
+  const sched = simComponents.createScheduler({
+    ...(config.seed !== undefined ? { seed: config.seed } : {}),
+    ...(config.choices !== undefined ? { choices: config.choices } : {}),
+    trace: config.trace ?? true,
+  });
+  const platform = createPlatformWith(
+    { sim: simComponents, memory: memoryComponents },
+    {
+      cards: config.cards ?? 1,
+      scheduler: sched,
+      ...(config.cardMemoryBytes !== undefined ? { cardMemoryBytes: config.cardMemoryBytes } : {}),
+      ...(config.revision !== undefined ? { revision: config.revision } : {}),
+      ...(config.deviceId !== undefined ? { deviceId: config.deviceId } : {}),
+    },
+  );
+  const files: Record<string, Uint8Array> = { ...(config.firmware ?? { [DEFAULT_FIRMWARE]: defaultCardImage(), [DEFAULT_RAMDISK_NAME]: new Uint8Array(8192).fill(0x5a) }) };
+  const store: FirmwareStore = { get: (name) => (Object.hasOwn(files, name) ? files[name] : undefined) };
+  const alloc = new HostAllocator(platform.hostMemory, HOST_HEAP_BASE, platform.hostMemory.size);
+
+  const cards: Card[] = [];
+  const drivers: MicHostDriver[] = [];
+  const spies: Bar0Spy[] = [];
+  const daemons: (Mpssd | undefined)[] = [];
+  platform.cards.forEach((ep, i) => {
+    cards.push(new Card(sched, ep));
+    let drv: MicHostDriver | undefined;
+    const spy = new Bar0Spy(ep.bar0, () => sched.now, () => drv?.state ?? 'offline');
+    drv = new MicHostDriver({ sched, ep, smpt: platform.smpt[i]!, hostMemory: platform.hostMemory, alloc, firmware: store, bar0: spy });
+    const err = drv.probe();
+    if (err !== undefined) throw new Error(`mic${i}: probe failed with ${err}`);
+    drivers.push(drv);
+    spies.push(spy);
+  });
+
+  let pm: 'running' | 'preparing' | 'asleep' | 'resuming' = 'running';
+
+  const pmWaits = (): number => drivers.filter((d) => d.pmTimer !== undefined).length;
+  const settle = (): void => {
+    const ok = sched.runUntil(() => sched.pending() === pmWaits(), { maxSteps: SETTLE_MAX_STEPS });
+    if (!ok) throw new Error('settle: the system did not quiesce (livelock in the simulated system)');
+  };
+
+  const drv = (card: number): MicHostDriver => {
+    const d = drivers[card];
+    if (d === undefined) throw new RangeError(`no card ${card}`);
+    return d;
+  };
+  const cardOf = (card: number): Card => {
+    const c = cards[card];
+    if (c === undefined) throw new RangeError(`no card ${card}`);
+    return c;
+  };
+
+  const writeAttr = (card: number, name: string, value: string): AttrResult => {
+    let result: AttrResult | undefined;
+    hostWriteAttr(drv(card), name, value, (r) => {
+      result = r;
+    });
+    if (result === undefined) sched.runUntil(() => result !== undefined, { maxSteps: SETTLE_MAX_STEPS });
+    if (result === undefined) throw new Error(`sysfs write ${name}=${JSON.stringify(value)} never completed`);
+    return result;
+  };
+
+  /** the notifier runs for each card in turn, as the kernel's PM notifier chain does */
+  const chain = (step: (d: MicHostDriver, next: () => void) => void, end: () => void): void => {
+    const go = (i: number): void => {
+      if (i >= drivers.length) return end();
+      step(drivers[i]!, () => go(i + 1));
+    };
+    go(0);
+  };
+
+  if (config.daemon === true) {
+    drivers.forEach((d, i) => {
+      daemons.push(
+        new Mpssd({
+          sched,
+          who: `mpssd.mic${i}`,
+          readState: () => d.state,
+          readStatus: () => d.shutdownStatus,
+          writeState: (verb, done) => hostWriteAttr(d, 'state', verb, done),
+          addDevice: (spec) => d.vop.addDevice(spec),
+          onStateChange: (fn) => d.onStateChange(fn),
+        }),
+      );
+    });
+  }
+
+  // power-on: the bootstraps come up; then the daemon starts
+  settle();
+  daemons.forEach((m) => m?.start(config.devices ?? DEFAULT_DEVICES));
+  settle();
+
+  const card = (fn: (c: Card) => boolean) => (i: number): AttrResult => (fn(cardOf(i)) ? { ok: true } : { errno: 'ENODEV' });
+
+  const observe: SystemObservers = {
+    state: (i) => drv(i).state,
+    shutdownStatus: (i) => drv(i).shutdownStatus,
+    cardSide: (i): CardSideState => cardOf(i).side,
+    devicePage: (i) => {
+      const r = platform.hostMemory.read(drv(i).dp, 4096);
+      return r instanceof Uint8Array ? r : new Uint8Array(4096);
+    },
+    liveDevices: (i): readonly LiveDevice[] => cardOf(i).liveDevices(),
+    addedDevices: (i): readonly LiveDevice[] =>
+      drv(i).vop.devices.map((v) => ({ type: v.type, offset: v.offset, numVq: v.spec.numVq })),
+    cardRings: (i) => cardOf(i).cardRings(),
+    bar0Accesses: (i) => spies[i]?.log ?? [],
+    cardView: (i) => platform.cards[i]!.cardView,
+    daemonWrites: (i) => daemons[i]?.writes ?? [],
+    trace: () => sched.trace.text(),
+  };
+
+  return {
+    scheduler: sched,
+    cardCount: drivers.length,
+    drivers,
+    cards,
+    daemons,
+    writeAttr,
+    readAttr: (i, name) => hostReadAttr(drv(i), platform.cards[i]!.deviceId, platform.cards[i]!.revision, name),
+    pmSuspend(): AttrResult {
+      if (pm !== 'running') return { errno: 'EBUSY' };
+      pm = 'preparing';
+      chain((d, next) => d.pmPrepare(next), () => {
+        pm = 'asleep';
+      });
+      return { ok: true };
+    },
+    pmResume(): AttrResult {
+      if (pm !== 'asleep') return { errno: 'EBUSY' };
+      pm = 'resuming';
+      chain((d, next) => d.pmComplete(next), () => {
+        pm = 'running';
+      });
+      return { ok: true };
+    },
+    cardHalt: card((c) => c.shutdownFromCard('halt')),
+    cardPoweroff: card((c) => c.shutdownFromCard('poweroff')),
+    cardRestart: card((c) => c.shutdownFromCard('restart')),
+    cardPanic: card((c) => c.panic()),
+    corruptImage: (i, how: ImageDamage) => cardOf(i).damageNextImage(how),
+    resetNeverCompletes: (i) => sched.faults.arm(cardOf(i).resetFault, { times: 1 }),
+    settle,
+    timePasses(): void {
+      sched.runFor(MIC_SUSPEND_TIMEOUT_NS + 1_000_000_000, SETTLE_MAX_STEPS);
+      settle();
+    },
+    observe,
+  };
+}
+
+export const systemComponents: SystemComponents = { createSystem: createReferenceSystem };

@@ -19,13 +19,26 @@ import {
   MIC_DMA_DESC_STATUS,
   SMPT_WINDOW_BASE,
 } from '../../model/constants/dma.ts';
-import { copyBetween } from '../memory/copy.ts';
+import { checkRange, copyBetween, leavesOf } from '../memory/index.ts';
 
 export interface DescWords {
   w0: number;
   w1: number;
   w2: number;
   w3: number;
+}
+
+/** bytes a channel moves per scheduler step: a long copy interleaves with other agents */
+export const COPY_CHUNK = 64 * 1024;
+
+/** progress of the memcopy at the tail: bytes already moved (0 = not started) */
+export interface CopyProgress {
+  off: number;
+}
+
+/** the whole range is inside the space and mapped: checked before the first byte moves */
+function mapped(mem: MemPort, addr: number, len: number): boolean {
+  return checkRange(mem.name, mem.size, addr, len) === undefined && Array.isArray(leavesOf(mem, addr, len));
 }
 
 const TWO32 = 2 ** 32;
@@ -42,11 +55,15 @@ if (T.word !== 3 || LEN.word !== 1 || MINTR.word !== 3 || SINTR.word !== 3) thro
 /** bits 39:0 of a quadword given as (lo, hi) words */
 const addr40 = (lo: number, hi: number): number => (hi & ADDR_HI_MASK) * TWO32 + (lo >>> 0);
 
+/** result of executeDescriptor when a memcopy has more chunks to move */
+export const EXEC_MORE = 2;
+
 /**
- * Executes one descriptor against the card's physical address space. Returns 0 (done), 1 (done,
- * raise the channel interrupt) or −DCHERR bits (bad descriptor: nothing was written).
+ * Executes (a step of) one descriptor against the card's physical address space. Returns 0 (done),
+ * 1 (done, raise the channel interrupt), EXEC_MORE (a memcopy chunk moved, more to come; `p.off`
+ * advanced) or −DCHERR bits (bad descriptor: nothing was written).
  */
-export function executeDescriptor(mem: MemPort, w: DescWords): number {
+export function executeDescriptor(mem: MemPort, w: DescWords, p: CopyProgress): number {
   const type = w.w3 >>> T.lsb;
   switch (type) {
     case MIC_DMA_DESC_NOP:
@@ -62,7 +79,13 @@ export function executeDescriptor(mem: MemPort, w: DescWords): number {
       // facts §7.1: the engine cannot copy host memory to host memory
       if (src >= SMPT_WINDOW_BASE && dst >= SMPT_WINDOW_BASE) err |= DCHERR_HOST_TO_HOST;
       if (err !== 0) return -err;
-      if (copyBetween(mem, src, mem, dst, len) !== undefined) return -DCHERR_ADDRESS;
+      const off = p.off;
+      if (off === 0 && (!mapped(mem, src, len) || !mapped(mem, dst, len))) return -DCHERR_ADDRESS;
+      const n = Math.min(COPY_CHUNK, len - off);
+      if (copyBetween(mem, src + off, mem, dst + off, n) !== undefined) return -DCHERR_ADDRESS;
+      p.off = off + n;
+      if (p.off < len) return EXEC_MORE;
+      p.off = 0;
       return (w.w3 >>> MINTR.lsb) & 1;
     }
     case MIC_DMA_DESC_STATUS: {

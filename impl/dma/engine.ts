@@ -40,7 +40,7 @@ import {
   dcrEnableBit,
   dcrOwnerBit,
 } from '../../model/constants/dma.ts';
-import { executeDescriptor, type DescWords } from './descriptor.ts';
+import { EXEC_MORE, executeDescriptor, type CopyProgress, type DescWords } from './descriptor.ts';
 import { dmaError } from './errors.ts';
 
 const R = DMA_CHANNEL_REGS.fields;
@@ -67,6 +67,8 @@ class ChannelHw {
   /** an interrupt raised while masked, delivered at unmask (the mask/unmask ack erratum relies on it) */
   intrLatched = false;
   consumed = 0;
+  /** bytes of the memcopy at the tail already moved */
+  readonly progress: CopyProgress = { off: 0 };
   readonly agent: string;
   readonly base: number;
   readonly faultDesc: string;
@@ -279,6 +281,7 @@ export class DmaEngineImpl implements DmaEngine {
     ch.ringSize = size;
     if (ch.dtpr >= size) ch.dtpr = 0;
     ch.dhpr = ch.dtpr;
+    ch.progress.off = 0;
     ch.dcherr = 0;
     ch.intrLatched = false;
     this.sched.trace.record(ch.agent, 'ring programmed');
@@ -336,9 +339,14 @@ export class DmaEngineImpl implements DmaEngine {
     w.w1 = b;
     w.w2 = c;
     w.w3 = d;
-    const r = executeDescriptor(m, w);
+    const r = executeDescriptor(m, w, ch.progress);
     if (r < 0) {
+      ch.progress.off = 0;
       this.fail(ch, -r);
+      return;
+    }
+    if (r === EXEC_MORE) {
+      this.kick(ch);
       return;
     }
     ch.dtpr = ch.dtpr + 1 === ch.ringSize ? 0 : ch.dtpr + 1;

@@ -12,7 +12,7 @@ describe('config space (facts §1.1)', () => {
     expect(c.read32(0x00)).toBe(0x225c8086);
     expect(c.read32(0x08)).toBe(0x0b400011); // class 0B, subclass 40, prog-if 0, revision 0x11 (B1)
     expect(c.read32(0x0c)).toBe(0); // header type 0
-    expect(c.read32(0x3c) >>> 8).toBe(0x01); // INTA
+    expect((c.read32(0x3c) as number) >>> 8).toBe(0x01); // INTA
   });
 
   test('identity is read-only', () => {

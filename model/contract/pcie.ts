@@ -69,9 +69,13 @@ export interface PcieEndpoint {
   readonly index: number;
   readonly deviceId: number;
   readonly revision: number;
-  /** 256-byte type-0 config space with BAR sizing */
+  /**
+   * 256-byte type-0 config space with BAR sizing (aligned dwords only). BAR addresses programmed
+   * here are not used for routing: `bar0` and `regs` are BAR-relative.
+   */
   configRead32(off: number): number | MemFault;
   configWrite32(off: number, value: number): MemFault | undefined;
+  /** BAR4 as the host reaches it; the card reaches the same registers through cardView at 0x08_007C_0000 */
   readonly regs: RegisterFile;
   /** card GDDR */
   readonly cardMemory: SparseMemory;
@@ -98,7 +102,7 @@ export interface PcieEndpoint {
    * coalesces (one request bit per vector). There is no card-side mask (card ack is a no-op, §1.5).
    */
   onCardIrq(handler: (irq: number) => void): () => void;
-  /** raise a host interrupt source bit (0..3 doorbells, 8..15 DMA, 30 error); other bits are a bug */
+  /** raise a host interrupt source bit (0..3 doorbells, 8..15 DMA, 30 error); a bit outside 0..31 is a caller bug (throws) */
   raiseHostSource(bit: number): void;
   /** raise a card irq (0..7 DMA channels, 26..41 doorbells) */
   raiseCardIrq(irq: number): void;
@@ -121,6 +125,7 @@ export interface Platform {
   readonly scheduler: Scheduler;
   readonly hostMemory: SparseMemory;
   readonly cards: readonly PcieEndpoint[];
+  /** smpt[i]: the host driver's software SMPT of card i, initialised at probe (identity, registers programmed) */
   readonly smpt: readonly Smpt[];
 }
 

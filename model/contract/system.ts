@@ -115,8 +115,6 @@ export interface SystemObservers {
   cardSide(card: number): CardSideState;
   /** a copy of the 4096-byte device page */
   devicePage(card: number): Uint8Array;
-  /** the bootparam block as the host initialised it (what the device page must start with after a reset) */
-  initialBootParam(card: number): Uint8Array;
   liveDevices(card: number): readonly LiveDevice[];
   /** the devices the daemon added (device-page offsets), empty without the daemon */
   addedDevices(card: number): readonly LiveDevice[];

@@ -200,7 +200,21 @@ export const cardStateMachine = setup({
     ],
     'pm.suspend': { guard: 'pmRunning', actions: assign({ pm: 'asleep', result: 'ok', via: 'pm.suspend.nothing' }) },
     'pm.resume': { guard: 'pmAsleep', actions: assign({ pm: 'running', result: 'ok', via: 'pm.resume.nothing' }) },
-    'time.passes': { actions: assign({ result: 'ok', via: 'time.nothing' }) },
+    // the 60 s PM wait expires: → suspended and forced stop (facts §4.2); only pending in
+    // suspending / shutting_down / suspended
+    'time.passes': [
+      {
+        guard: ({ context }) => context.suspendWait && context.resetHang,
+        target: '.reset_failed',
+        actions: assign(({ context }) => ({ ...omitState(resetOutcome(context, 'keep')), suspendWait: false, pm: 'asleep' as PmPhase, result: 'ok' as const, via: 'time.timeout.resetFailed' })),
+      },
+      {
+        guard: 'waiting',
+        target: '.suspended',
+        actions: assign(({ context }) => ({ ...omitState(resetOutcome(context, 'keep')), suspendWait: false, pm: 'asleep' as PmPhase, result: 'ok' as const, via: 'time.timeout' })),
+      },
+      { actions: assign({ result: 'ok', via: 'time.nothing' }) },
+    ],
     // the card reports through the device page and the shutdown doorbell (facts §4.1); only a
     // running card OS can, and it is running only while the host says online or suspending
     'card.halt': { guard: 'osRunning', target: '.shutting_down', actions: assign({ status: 'halted', cardOs: 'halted', result: 'ok', via: 'card.halt' }) },
@@ -236,7 +250,6 @@ export const cardStateMachine = setup({
     shutting_down: {
       on: {
         'pm.suspend': { guard: 'pmRunning', target: 'suspended', actions: assign({ pm: 'preparing', suspendWait: true, result: 'ok', via: 'pm.suspend.shuttingDown' }) },
-        'time.passes': timeoutTransitions(),
       },
     },
     reset_failed: {},
@@ -247,7 +260,6 @@ export const cardStateMachine = setup({
           target: 'suspended',
           actions: assign({ status: 'poweroff', cardOs: 'halted', result: 'ok', via: 'suspend.suspending' }),
         },
-        'time.passes': timeoutTransitions(),
       },
     },
     suspended: {
@@ -257,7 +269,6 @@ export const cardStateMachine = setup({
           // mic_stop keeps `suspended` (facts §4.1)
           { actions: assign(({ context }) => ({ ...omitState(resetOutcome(context, 'keep')), ...endWait(context), result: 'ok' as const, via: 'reset.suspended' })) },
         ],
-        'time.passes': timeoutTransitions(),
         'pm.resume': [
           // not ready → forced stop first; the state becomes offline whatever the reset did (facts §4.2)
           { guard: ({ context }) => context.pm === 'asleep' && !context.ready && context.resetHang, target: 'offline', actions: assign({ pm: 'running', ready: false, resetHang: false, cardOs: 'none', result: 'ok', via: 'pm.resume.resetFailed' }) },
@@ -268,23 +279,6 @@ export const cardStateMachine = setup({
     },
   },
 });
-
-/** the 60 s PM wait expires: → suspended and forced stop (facts §4.2) */
-function timeoutTransitions() {
-  return [
-    {
-      guard: ({ context }: { context: Ctx }) => context.suspendWait && context.resetHang,
-      target: 'reset_failed' as const,
-      actions: assign(({ context }: { context: Ctx }) => ({ ...omitState(resetOutcome(context, 'keep')), suspendWait: false, pm: 'asleep' as PmPhase, result: 'ok' as const, via: 'time.timeout.resetFailed' })),
-    },
-    {
-      guard: ({ context }: { context: Ctx }) => context.suspendWait,
-      target: 'suspended' as const,
-      actions: assign(({ context }: { context: Ctx }) => ({ ...omitState(resetOutcome(context, 'keep')), suspendWait: false, pm: 'asleep' as PmPhase, result: 'ok' as const, via: 'time.timeout' })),
-    },
-    { actions: assign({ result: 'ok' as const, via: 'time.nothing' }) },
-  ];
-}
 
 function endWait(c: Ctx): Partial<Ctx> {
   return c.suspendWait ? { suspendWait: false, pm: 'asleep' } : {};

@@ -1,4 +1,11 @@
 import type { PropertyDef } from '../harness.ts';
+import { exactlyOnce } from './exactlyOnce.prop.ts';
+import { dataExact } from './data.prop.ts';
+import { fenceOrder } from './fence.prop.ts';
+import { ownership } from './ownership.prop.ts';
+import { errorsHaltAndRecover } from './errors.prop.ts';
+import { channelConformance } from './conformance.prop.ts';
+import { channelTransitions } from './transitions.prop.ts';
 
 /** the dma properties, in the order they run */
-export const properties: readonly PropertyDef[] = [];
+export const properties: readonly PropertyDef[] = [exactlyOnce, dataExact, fenceOrder, ownership, errorsHaltAndRecover, channelConformance, channelTransitions];

@@ -18,7 +18,15 @@ const memSize = fc.oneof(fc.integer({ min: 1, max: 12 * PAGE + 99 }), fc.constan
 
 const seedWrite = fc.record({ frac: fc.double({ min: 0, max: 1, noNaN: true }), len: fc.integer({ min: 1, max: 600 }), seed: fc.integer({ min: 1, max: 255 }), port: fc.nat({ max: 1 }) });
 
-const copyOp = fc.record({ src: fc.nat({ max: 2 }), dst: fc.nat({ max: 2 }), a: addrSpec, b: addrSpec, len: lenSpec });
+/** `near`: copy within the source space to the source address moved by this many bytes (overlap) */
+const copyOp = fc.record({
+  src: fc.nat({ max: 2 }),
+  dst: fc.nat({ max: 2 }),
+  a: addrSpec,
+  b: addrSpec,
+  len: lenSpec,
+  near: fc.option(fc.integer({ min: -2 * PAGE - 3, max: 2 * PAGE + 3 }), { freq: 2 }),
+});
 
 export const copyBetweenModel = defineProperty({
   id: 'memory.copyBetween',
@@ -66,12 +74,13 @@ export const copyBetweenModel = defineProperty({
         ];
 
         ops.forEach((op, step) => {
+          const dstPort = op.near === null ? op.dst : op.src;
           const sm = models[op.src]!;
-          const dm = models[op.dst]!;
+          const dm = models[dstPort]!;
           const srcAddr = resolveAddr(op.a, sm.size);
-          const dstAddr = resolveAddr(op.b, dm.size);
+          const dstAddr = op.near === null ? resolveAddr(op.b, dm.size) : srcAddr + op.near;
           const len = resolveLen(op.len, Math.min(sm.size, dm.size), Math.max(srcAddr, dstAddr));
-          const what = `op ${step}: copyBetween(${ports[op.src]!.name}@${srcAddr} → ${ports[op.dst]!.name}@${dstAddr}, len ${len})`;
+          const what = `op ${step}: copyBetween(${ports[op.src]!.name}@${srcAddr} → ${ports[dstPort]!.name}@${dstAddr}, len ${len})`;
           const reasons = new Set<string>();
           const rs = rangeFault(sm.size, srcAddr, len);
           const rd = rangeFault(dm.size, dstAddr, len);
@@ -83,7 +92,7 @@ export const copyBetweenModel = defineProperty({
           };
           if (!rs && !rd && (hole(sm, srcAddr) || hole(dm, dstAddr))) reasons.add('unmapped');
 
-          const got = mem.copyBetween(ports[op.src]!, srcAddr, ports[op.dst]!, dstAddr, len);
+          const got = mem.copyBetween(ports[op.src]!, srcAddr, ports[dstPort]!, dstAddr, len);
           if (reasons.size > 0) {
             check(isFault(got) && reasons.has(got.reason), () => `${what}: expected a fault (${[...reasons].join(' or ')}), got ${show(got)}`);
           } else {

@@ -18,7 +18,8 @@ export interface ByteSpaceModel {
 export const SCALAR_WIDTH = { read8: 1, read16: 2, read32: 4, read64: 8, read64n: 8, write8: 1, write16: 2, write32: 4, write64: 8 } as const;
 export type ScalarKind = keyof typeof SCALAR_WIDTH;
 export type OpKind = ScalarKind | 'read' | 'readInto' | 'write' | 'fill' | 'copy';
-const KINDS: readonly OpKind[] = ['read8', 'read16', 'read32', 'read64', 'read64n', 'write8', 'write16', 'write32', 'write64', 'read', 'readInto', 'write', 'fill', 'copy'];
+/** bulk operations cross pages far more often than scalars, so they get more of the draws */
+const KINDS: readonly OpKind[] = ['read8', 'read16', 'read32', 'read64', 'read64n', 'write8', 'write16', 'write32', 'write64', 'read', 'readInto', 'write', 'write', 'fill', 'fill', 'copy', 'copy', 'copy'];
 
 export interface MemOp {
   readonly kind: OpKind;
@@ -27,6 +28,8 @@ export interface MemOp {
   readonly len: LenSpec;
   readonly value: ValueSpec;
   readonly seed: number;
+  /** for copy: the destination is the source moved by this many bytes (overlapping moves), not `b` */
+  readonly near: number | null;
 }
 
 export const memOp: fc.Arbitrary<MemOp> = fc.record({
@@ -36,6 +39,7 @@ export const memOp: fc.Arbitrary<MemOp> = fc.record({
   len: lenSpec,
   value: valueSpec,
   seed: fc.nat({ max: 255 }),
+  near: fc.option(fc.integer({ min: -2 * 4096 - 3, max: 2 * 4096 + 3 }), { freq: 2 }),
 });
 
 export interface OpOutcome {
@@ -112,7 +116,8 @@ export function runOp(port: MemPort, m: ByteSpaceModel, op: MemOp, at?: number):
     modelWrite(m, addr, bytes!);
     return { faulted: false, writes: true };
   }
-  const len = resolveLen(op.len, m.size, op.kind === 'copy' ? Math.max(addr, resolveAddr(op.b, m.size)) : addr);
+  const copyDst = op.near === null ? resolveAddr(op.b, m.size) : addr + op.near;
+  const len = resolveLen(op.len, m.size, op.kind === 'copy' ? Math.max(addr, copyDst) : addr);
   switch (op.kind) {
     case 'read': {
       const got = port.read(addr, len);
@@ -146,7 +151,7 @@ export function runOp(port: MemPort, m: ByteSpaceModel, op: MemOp, at?: number):
       return { faulted: false, writes: true };
     }
     case 'copy': {
-      const dst = resolveAddr(op.b, m.size);
+      const dst = copyDst;
       const got = port.copy(dst, addr, len);
       const reasons = expectedFaults(m, addr, len, true);
       for (const r of expectedFaults(m, dst, len, true)) reasons.add(r);

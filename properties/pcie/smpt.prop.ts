@@ -57,9 +57,9 @@ export const smptModel = defineProperty({
   source: 'facts §2',
   level: 'component',
   requires: ['sim', 'memory', 'pcie'],
-  runs: 120,
+  runs: 250,
   build: (impl) =>
-    fc.property(fc.array(opArb, { minLength: 1, maxLength: 60 }), fc.integer({ min: 0, max: 1023 }), (ops, probe) => {
+    fc.property(fc.array(opArb, { minLength: 1, maxLength: 60, size: 'max' }), fc.integer({ min: 0, max: 1023 }), (ops, probe) => {
       const platform = impl.pcie!.createPlatform({ cards: 1, cardMemoryBytes: 64 * 2 ** 20 });
       const smpt = platform.smpt[0]!;
       const card = platform.cards[0]!;

@@ -1,4 +1,9 @@
 import type { PropertyDef } from '../harness.ts';
+import { conservation } from './conservation.prop.ts';
+import { usedBytes } from './usedBytes.prop.ts';
+import { noLostWakeup } from './noLostWakeup.prop.ts';
+import { hostile } from './hostile.prop.ts';
+import { statusConformance } from './status.prop.ts';
 
 /** the ring properties, in the order they run */
-export const properties: readonly PropertyDef[] = [];
+export const properties: readonly PropertyDef[] = [conservation, usedBytes, noLostWakeup, hostile, statusConformance];

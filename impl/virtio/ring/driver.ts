@@ -118,8 +118,10 @@ class SplitDriverRing implements DriverRing {
       const f = m.fill(cfg.descAddr, descTableSize(num), 0) ?? m.fill(cfg.availAddr, availSize(num), 0) ?? m.fill(cfg.usedAddr, usedSize(num), 0);
       if (f) return faultError('zeroing ring areas', f);
     }
+    // a ring started at startIdx looks like a zeroed ring that has run to there: both indices and
+    // both event thresholds sit at the start (all 0 for the usual start)
     const start = cfg.startIdx ?? 0;
-    const f = m.write16(this.availIdxAddr, start) ?? m.write16(this.usedIdxAddr, start);
+    const f = m.write16(this.availIdxAddr, start) ?? m.write16(this.usedIdxAddr, start) ?? m.write16(this.usedEventAddr, start) ?? m.write16(this.availEventAddr, start);
     if (f) return faultError('initialising ring indices', f);
     return undefined;
   }

@@ -1,0 +1,180 @@
+/**
+ * One card's software: the bootstrap ROM and the card OS it starts (facts §3.1–3.3).
+ *  - RGCR bit 0 (host reset): everything on the card stops; after CARD_RESET_NS the bootstrap
+ *    publishes "ready for download" with the boot address and BSP APIC id in SPAD2. The fault point
+ *    `card<N>.resetHang` keeps the card in reset (the host then polls 45 times and gives up).
+ *  - The bootstrap interrupt (APICICR7, vector 229): the bootstrap clears SPAD2, takes SPAD5 bytes
+ *    at the boot address, validates our image format (model/layout/card-image.ts) and starts the
+ *    OS. A bad image is refused: the OS never comes up (POSTCODE says why), so the host — which
+ *    calls the card online right after the interrupt — sees an online card with no shutdown
+ *    doorbell and no devices.
+ */
+import type { CardSideState, ImageDamage, PcieEndpoint, Scheduler } from '../../model/contract.ts';
+import { BAR4, SPAD_INDEX, RGCR_RESET } from '../../model/layout/sbox.ts';
+import { cardImageHeader, checkCardImage } from '../../model/layout/card-image.ts';
+import { BOOTSTRAP_APIC_ID, BOOTSTRAP_BOOT_ADDR, CARD_RESET_NS, POSTCODE, type CardShutdownKind } from '../../model/constants/lifecycle.ts';
+import { BOOTSTRAP_DOORBELL, BOOTSTRAP_VECTOR, CARD_DOORBELL_IRQ_BASE } from '../../model/constants/pcie.ts';
+import { CardDoorbells } from './doorbells.ts';
+import { CardOs } from './os.ts';
+
+/** card RAM the OS allocates from (above the image at 64 MiB and the ramdisk at 128 MiB) [model choice] */
+export const CARD_HEAP_BASE = 512 * 2 ** 20;
+
+export class Card {
+  side: CardSideState = 'in_reset';
+  os: CardOs | undefined;
+  /** bumped by every reset and crash; work of an older generation does nothing */
+  private gen = 0;
+  private heapNext = CARD_HEAP_BASE;
+  private damage: ImageDamage | undefined;
+  private readonly ringHistory: { cardAddr: number; len: number }[] = [];
+  readonly doorbells = new CardDoorbells();
+  readonly who: string;
+  readonly resetFault: string;
+
+  constructor(
+    private readonly sched: Scheduler,
+    private readonly ep: PcieEndpoint,
+  ) {
+    this.who = `card${ep.index}`;
+    this.resetFault = `card${ep.index}.resetHang`;
+    sched.faults.declare(this.resetFault, 'the next card reset never completes (SPAD2 never says ready)');
+    ep.regs.hook(BAR4.RGCR, 4, {
+      write: (off, value) => {
+        // the reset bit is a command: it does not stay set
+        ep.regs.poke(off, value & ~RGCR_RESET);
+        if ((value & RGCR_RESET) !== 0) this.hardwareReset();
+      },
+    });
+    ep.onCardIrq((irq) => this.irq(irq));
+    // power-on: the card comes out of reset by itself
+    this.hardwareReset();
+  }
+
+  private setSide(s: CardSideState): void {
+    if (s !== this.side) this.sched.trace.record(this.who, `card ${this.side} → ${s}`);
+    this.side = s;
+  }
+
+  alive(gen: number): boolean {
+    return gen === this.gen && (this.side === 'os_running' || this.side === 'shutting_down');
+  }
+
+  private hardwareReset(): void {
+    this.gen++;
+    this.os?.devices?.drop();
+    this.os = undefined;
+    this.doorbells.clear();
+    this.heapNext = CARD_HEAP_BASE;
+    this.setSide('in_reset');
+    this.ep.regs.poke(BAR4.POSTCODE, POSTCODE.IN_RESET);
+    if (this.sched.faults.hit(this.resetFault)) return;
+    const gen = this.gen;
+    this.sched.after(CARD_RESET_NS, this.who, 'reset done', () => {
+      if (gen !== this.gen) return;
+      this.ep.regs.write32(BAR4.SPAD(SPAD_INDEX.DOWNLOAD_INFO), (BOOTSTRAP_BOOT_ADDR | (BOOTSTRAP_APIC_ID << 1) | 1) >>> 0);
+      this.ep.regs.poke(BAR4.POSTCODE, POSTCODE.READY);
+      this.setSide('bootstrap_ready');
+    });
+  }
+
+  private irq(irq: number): void {
+    if (irq === CARD_DOORBELL_IRQ_BASE + BOOTSTRAP_DOORBELL && this.side === 'bootstrap_ready') {
+      const vector = this.ep.regs.peek(BAR4.APICICR(BOOTSTRAP_DOORBELL)) & 0xff;
+      if (vector === BOOTSTRAP_VECTOR) return this.sched.post(this.who, 'bootstrap download', () => this.takeDownload());
+    }
+    this.doorbells.dispatch(irq);
+  }
+
+  /** the next image found at the boot address is damaged (as if the file or transfer were) */
+  damageNextImage(how: ImageDamage): void {
+    this.damage = how;
+  }
+
+  private takeDownload(): void {
+    if (this.side !== 'bootstrap_ready') return;
+    const regs = this.ep.regs;
+    const info = regs.peek(BAR4.SPAD(SPAD_INDEX.DOWNLOAD_INFO));
+    regs.write32(BAR4.SPAD(SPAD_INDEX.DOWNLOAD_INFO), 0);
+    const bootAddr = (info & 0xfffff000) >>> 0;
+    let size = regs.peek(BAR4.SPAD(SPAD_INDEX.FW_SIZE));
+    const mem = this.ep.cardMemory;
+    size = Math.max(0, Math.min(size, mem.size - bootAddr));
+    if (this.damage === 'truncated') size = Math.max(0, size - 1);
+    const bytes = mem.read(bootAddr, size);
+    if (!(bytes instanceof Uint8Array)) return this.reject();
+    if (this.damage === 'magic' && bytes.length > 0) bytes[0] = (bytes[0]! ^ 0xff) & 0xff;
+    if (this.damage === 'checksum' && bytes.length > cardImageHeader.size) {
+      const i = bytes.length - 1;
+      bytes[i] = (bytes[i]! ^ 0x01) & 0xff;
+    }
+    this.damage = undefined;
+    const r = checkCardImage(bytes, size);
+    if (typeof r === 'string') {
+      this.sched.trace.record(this.who, `bootstrap: image refused (${r})`);
+      return this.reject();
+    }
+    regs.poke(BAR4.POSTCODE, POSTCODE.IMAGE_OK);
+    const gen = this.gen;
+    this.os = new CardOs(
+      {
+        sched: this.sched,
+        who: this.who,
+        regs,
+        view: this.ep.cardView,
+        doorbells: this.doorbells,
+        allocCard: (n) => this.allocCard(n),
+        alive: (g) => this.alive(g),
+        setSide: (s) => {
+          if (gen === this.gen) this.setSide(s);
+        },
+      },
+      gen,
+    );
+    this.os.start();
+  }
+
+  private reject(): void {
+    this.damage = undefined;
+    this.ep.regs.poke(BAR4.POSTCODE, POSTCODE.BAD_IMAGE);
+    this.setSide('image_rejected');
+  }
+
+  private allocCard(size: number): number | undefined {
+    const at = this.heapNext;
+    if (at + size > this.ep.cardMemory.size) return undefined;
+    this.heapNext = at + Math.ceil(size / 4096) * 4096;
+    if (this.ep.cardMemory.fill(at, size, 0) !== undefined) return undefined;
+    if (!this.ringHistory.some((r) => r.cardAddr === at)) this.ringHistory.push({ cardAddr: at, len: size });
+    return at;
+  }
+
+  // ---- card software controls ------------------------------------------------------------------
+
+  /** halt / poweroff / restart from card software: false when no OS runs */
+  shutdownFromCard(kind: CardShutdownKind): boolean {
+    if (this.side !== 'os_running' || this.os === undefined) return false;
+    this.os.orderlyShutdown(kind);
+    return true;
+  }
+
+  panic(): boolean {
+    if (this.side !== 'os_running' || this.os === undefined) return false;
+    const os = this.os;
+    os.panic();
+    this.gen++;
+    return true;
+  }
+
+  liveDevices(): { type: number; offset: number; numVq: number }[] {
+    if (this.side !== 'os_running' && this.side !== 'shutting_down') return [];
+    const out: { type: number; offset: number; numVq: number }[] = [];
+    for (const d of this.os?.devices?.bound.values() ?? []) if (d.live) out.push({ type: d.type, offset: d.offset, numVq: d.shape.numVq });
+    return out.sort((a, b) => a.offset - b.offset);
+  }
+
+  /** every used ring any OS generation allocated (stale ones too: the host must not write them either) */
+  cardRings(): readonly { cardAddr: number; len: number }[] {
+    return this.ringHistory;
+  }
+}

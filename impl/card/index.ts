@@ -1,0 +1,5 @@
+/** impl/card: the bootstrap ROM and the card OS (facts §3, §4.1, §5). */
+export { Card, CARD_HEAP_BASE } from './card.ts';
+export { CardOs } from './os.ts';
+export { CardDevices } from './os-devices.ts';
+export { CardDoorbells, ringHost } from './doorbells.ts';

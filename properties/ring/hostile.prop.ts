@@ -1,0 +1,115 @@
+/**
+ * Claim: on a hostile ring (a valid ring with one corruption: a loop, a buffer or table outside the
+ *   BAR0 windows, more than 2^32 bytes, an indirect table inside an indirect table, INDIRECT with
+ *   NEXT or a bad table length, a writable descriptor before a readable one, avail idx advanced by
+ *   more than the queue size, a head or next index out of range, a non-power-of-two queue size) the
+ *   host device returns exactly the expected typed error, keeps it (needs reset), reads at most
+ *   num + 2 descriptors for the chain, never writes the card's desc/avail area, and touches nothing
+ *   outside its granted windows (no access faults, every access inside a grant).
+ * Source: RING-01, RING-05, RING-08, RING-09, RING-10, RING-11, RING-13, RING-14, RING-07,
+ *   FEAT-06, STATUS-07; DESIGN.md §6 (Hostile input); facts §6.6
+ * Level: hostile
+ */
+import fc from 'fast-check';
+import type { Implementation } from '../../model/contract.ts';
+import { vringDesc, vringAvail, availSlotOffset, usedSize, vringInit } from '../../model/layout/vring.ts';
+import { defineProperty } from '../harness.ts';
+import { createViews, granted, recording, isRingError, HOST_RING, CARD_USED, u16, type Access } from './world.ts';
+import { hostileInput, TABLE_ADDR, type HostileInput, type RawDesc } from './hostileRing.ts';
+import type { MemPort } from '../../model/contract.ts';
+
+function writeDesc(port: MemPort, at: number, d: RawDesc): void {
+  const F = vringDesc.fields;
+  port.write64(at + F.addr.offset, BigInt(d.addr));
+  port.write32(at + F.len.offset, d.len);
+  port.write16(at + F.flags.offset, d.flags);
+  port.write16(at + F.next.offset, d.next);
+}
+
+function run(impl: Implementation, input: HostileInput): string | undefined {
+  const { num, pick } = input;
+  const views = createViews(impl);
+  const { hostRam, cardRam, bar0 } = views;
+  const o = vringInit(num, 4096);
+  const desc = HOST_RING + o.desc;
+  const avail = HOST_RING + o.avail;
+  const log: Access[] = [];
+  const cfg = {
+    num: pick.badNum ?? num,
+    descAddr: desc,
+    availAddr: avail,
+    usedAddr: CARD_USED,
+    eventIdx: false,
+    indirect: input.indirect,
+    startIdx: input.startIdx,
+    ringMem: recording(hostRam, log),
+    usedMem: recording(bar0, log),
+    bufMem: recording(bar0, log),
+  };
+  // the card's initial ring state at startIdx
+  hostRam.write16(avail + vringAvail.fields.idx.offset, input.startIdx);
+  const dev = impl.ring!.createDeviceRing(cfg);
+  if (pick.badNum !== undefined) {
+    if (!isRingError(dev) || dev.code !== 'queue-size') return `queue size ${pick.badNum} accepted (${isRingError(dev) ? dev.code : 'ring created'})`;
+    return undefined;
+  }
+  if (isRingError(dev)) return `valid ring refused: ${dev.code} ${dev.detail}`;
+  const chain = dev.newChain();
+  let idx = input.startIdx;
+  const publish = (head: number, advance: number): void => {
+    hostRam.write16(avail + availSlotOffset(idx & (num - 1)), head);
+    idx = u16(idx + advance);
+    hostRam.write16(avail + vringAvail.fields.idx.offset, idx);
+  };
+  // valid traffic first, so the corruption meets a device in mid-life (and near the wrap)
+  for (let k = 0; k < input.before; k++) {
+    writeDesc(hostRam, desc, { addr: 0x40_0000 + k * 64, len: 32, flags: 0, next: 0 });
+    publish(0, 1);
+    const r = dev.pop(chain);
+    if (r !== true) return `valid chain ${k} not fetched: ${isRingError(r) ? `${r.code} ${r.detail}` : 'nothing available'}`;
+    const e = dev.push(chain.head, 0);
+    if (e) return `valid chain ${k} not completed: ${e.code}`;
+  }
+  pick.ring.forEach((d, i) => writeDesc(hostRam, desc + i * vringDesc.size, d));
+  pick.table.forEach((d, i) => writeDesc(cardRam, TABLE_ADDR + i * vringDesc.size, d));
+  publish(pick.head, pick.advance);
+  const before = dev.walkSteps;
+  const r = dev.pop(chain);
+  const steps = dev.walkSteps - before;
+  if (!isRingError(r)) return `${pick.kind}: device accepted the chain (pop → ${String(r)}), expected ${pick.expect}`;
+  if (r.code !== pick.expect) return `${pick.kind}: device said ${r.code} (${r.detail}), expected ${pick.expect}`;
+  if (typeof r.req !== 'string' || !/^[A-Z]+-\d\d$/.test(r.req)) return `${pick.kind}: error names no requirement id (${String(r.req)})`;
+  if (steps > num + 2) return `${pick.kind}: ${steps} descriptor reads for one chain, bound is ${num + 2}`;
+  // sticky: the device needs a reset and does no further work
+  const again = dev.pop(chain);
+  if (!isRingError(again) || again.code !== pick.expect || dev.error?.code !== pick.expect) return `${pick.kind}: error not kept (second pop → ${isRingError(again) ? again.code : String(again)})`;
+  if (dev.walkSteps !== before + steps) return `${pick.kind}: device walked again after failing`;
+  // window discipline
+  const ringEnd = avail + o.usedEvent - o.avail + 2;
+  for (const a of log) {
+    if (a.fault) return `${pick.kind}: device access faulted: ${a.write ? 'write' : 'read'} ${a.port} 0x${a.addr.toString(16)}+${a.len}`;
+    if (a.port === hostRam.name) {
+      if (a.write) return `${pick.kind}: device wrote the card's desc/avail area at 0x${a.addr.toString(16)} (RING-07)`;
+      if (a.addr < desc || a.addr + a.len > ringEnd) return `${pick.kind}: device read host memory outside desc/avail at 0x${a.addr.toString(16)}`;
+    } else {
+      if (!granted(a.addr, a.len)) return `${pick.kind}: device touched card memory outside its grants at 0x${a.addr.toString(16)}+${a.len}`;
+      if (a.write && (a.addr < CARD_USED || a.addr + a.len > CARD_USED + usedSize(num))) return `${pick.kind}: device wrote card memory outside the used ring at 0x${a.addr.toString(16)}`;
+    }
+  }
+  return undefined;
+}
+
+export const hostile = defineProperty({
+  id: 'ring.hostile',
+  claim: 'each single corruption of a valid ring yields its typed error, bounded work, a sticky failure and no access outside the granted windows',
+  source: 'RING-01/05/08/09/10/11/13/14, RING-07, FEAT-06, STATUS-07; DESIGN.md §6',
+  level: 'hostile',
+  requires: ['memory', 'ring'],
+  runs: 300,
+  build: (impl) =>
+    fc.property(hostileInput, (input) => {
+      const e = run(impl, input);
+      if (e) throw new Error(e);
+      return true;
+    }),
+});

@@ -1,0 +1,174 @@
+/**
+ * Claim: no lost wakeup. A card driver that kicks only when the device asks for it and sleeps
+ *   until interrupted, and a host device that sleeps until kicked and interrupts only when the
+ *   driver asks for it, always finish all the work, for every interleaving, with and without
+ *   VIRTIO_RING_F_EVENT_IDX. Every kick and interrupt decision equals the suppression rule restated
+ *   here (flags without event index, the idx window with it), so suppressed kicks and interrupts
+ *   are truly suppressed and required ones are sent.
+ * Source: NOTIF-01, NOTIF-02, NOTIF-03, NOTIF-05, ORD-02
+ * Level: component
+ */
+import fc from 'fast-check';
+import type { Chain, Implementation, UsedOut } from '../../model/contract.ts';
+import { VRING_AVAIL_F_NO_INTERRUPT, VRING_USED_F_NO_NOTIFY } from '../../model/constants/virtio.ts';
+import { vringAvail, vringUsed, availUsedEventOffset, usedAvailEventOffset } from '../../model/layout/vring.ts';
+import { defineProperty } from '../harness.ts';
+import { choicesFrom, interleaving } from '../choices.ts';
+import { buildWorld, CARD_BUF, isRingError, u16 } from './world.ts';
+import { queueSize, startIdx } from './traffic.ts';
+
+interface WakeInput {
+  readonly num: number;
+  readonly eventIdx: boolean;
+  readonly startIdx: number;
+  readonly work: number;
+  readonly choices: readonly number[];
+}
+
+const wakeInput: fc.Arbitrary<WakeInput> = fc.record({
+  num: queueSize,
+  eventIdx: fc.boolean(),
+  startIdx,
+  work: fc.integer({ min: 1, max: 40 }),
+  choices: interleaving(400),
+});
+
+/** "does [old, new) mod 2^16 contain event?" — the event-index rule read as a window of indices */
+const crosses = (event: number, oldIdx: number, newIdx: number): boolean => u16(event - oldIdx) < u16(newIdx - oldIdx);
+
+function run(impl: Implementation, input: WakeInput): string | undefined {
+  const w = buildWorld(impl, { num: input.num, eventIdx: input.eventIdx, indirect: false, startIdx: input.startIdx });
+  const { drv, dev, hostRam, cardRam } = w;
+  const choice = choicesFrom(input.choices);
+  const usedFlags = w.cardUsed + vringUsed.fields.flags.offset;
+  const availEvent = w.cardUsed + usedAvailEventOffset(input.num);
+  const availFlags = w.hostAvail + vringAvail.fields.flags.offset;
+  const usedEvent = w.hostAvail + availUsedEventOffset(input.num);
+  const rd16 = (p: { read16(a: number): number | object }, a: number): number => {
+    const v = p.read16(a);
+    if (typeof v !== 'number') throw new Error(`oracle read faulted at ${a}`);
+    return v;
+  };
+
+  let added = 0;
+  let reaped = 0;
+  let unkicked = 0;
+  let lastKickIdx = input.startIdx;
+  let lastIrqUsed = input.startIdx;
+  // a kick or an interrupt is a sticky signal (an eventfd / a doorbell): it wakes the side when it sleeps
+  let kickPending = false;
+  let irqPending = false;
+  let device: 'asleep' | 'running' | 'enabling' = 'asleep';
+  let driver: 'asleep' | 'reaping' | 'enabling' = 'asleep';
+  const chain: Chain = dev.newChain();
+  const out: UsedOut = { head: 0, len: 0, token: 0 };
+  const seg = [{ addr: CARD_BUF, len: 8 }];
+  const none: never[] = [];
+
+  const driverAdd = (): string | undefined => {
+    const h = drv.add(none, seg, added);
+    if (isRingError(h)) return `driver add failed: ${h.code} ${h.detail}`;
+    added++;
+    unkicked++;
+    return undefined;
+  };
+
+  const driverKick = (): string | undefined => {
+    const newIdx = u16(lastKickIdx + unkicked);
+    // the device's request, read before the driver decides (the device does not run meanwhile)
+    const expect = input.eventIdx ? crosses(rd16(cardRam, availEvent), lastKickIdx, newIdx) : (rd16(cardRam, usedFlags) & VRING_USED_F_NO_NOTIFY) === 0;
+    const kick = drv.kickPrepare();
+    if (kick !== expect) return `kick decision ${kick}, rule says ${expect} (event idx ${input.eventIdx}, old ${lastKickIdx}, new ${newIdx})`;
+    lastKickIdx = newIdx;
+    unkicked = 0;
+    if (kick) kickPending = true;
+    return undefined;
+  };
+
+  // the driver's interrupt path, one step at a time: reap what is there, then re-enable interrupts
+  // and only then decide to sleep (the re-check is what NOTIF-05 requires)
+  const driverStep = (): string | undefined => {
+    if (driver === 'asleep') {
+      irqPending = false;
+      drv.disableCallbacks();
+      driver = 'reaping';
+      return undefined;
+    }
+    if (driver === 'reaping') {
+      const r = drv.reap(out);
+      if (isRingError(r)) return `driver reap failed: ${r.code} ${r.detail}`;
+      if (r) reaped++;
+      else driver = 'enabling';
+      return undefined;
+    }
+    if (drv.enableCallbacks()) driver = 'asleep';
+    else {
+      drv.disableCallbacks();
+      driver = 'reaping';
+    }
+    return undefined;
+  };
+
+  // the device's worker, one step at a time: fetch and complete, then re-enable kicks and re-check
+  const deviceStep = (): string | undefined => {
+    if (device === 'asleep') {
+      kickPending = false;
+      dev.disableNotify();
+      device = 'running';
+      return undefined;
+    }
+    if (device === 'running') {
+      const r = dev.pop(chain);
+      if (isRingError(r)) return `device pop failed: ${r.code} ${r.detail}`;
+      if (!r) {
+        device = 'enabling';
+        return undefined;
+      }
+      const e = dev.push(chain.head, 0);
+      if (e) return `device push failed: ${e.code}`;
+      const newUsed = dev.usedIdx;
+      const expect = input.eventIdx ? crosses(rd16(hostRam, usedEvent), lastIrqUsed, newUsed) : (rd16(hostRam, availFlags) & VRING_AVAIL_F_NO_INTERRUPT) === 0;
+      const irq = dev.needNotify();
+      if (irq !== expect) return `interrupt decision ${irq}, rule says ${expect} (event idx ${input.eventIdx}, old ${lastIrqUsed}, new ${newUsed})`;
+      lastIrqUsed = newUsed;
+      if (irq) irqPending = true;
+      return undefined;
+    }
+    if (dev.enableNotify()) {
+      dev.disableNotify();
+      device = 'running';
+    } else device = 'asleep';
+    return undefined;
+  };
+
+  const limit = 12 * input.work + 100;
+  for (let step = 0; step < limit; step++) {
+    const acts: (() => string | undefined)[] = [];
+    if (added < input.work && drv.numFree > 0) acts.push(driverAdd);
+    if (unkicked > 0) acts.push(driverKick);
+    if (driver !== 'asleep' || irqPending) acts.push(driverStep);
+    if (device !== 'asleep' || kickPending) acts.push(deviceStep);
+    if (acts.length === 0) break;
+    const e = acts[acts.length === 1 ? 0 : choice.choose(acts.length)]!();
+    if (e) return e;
+  }
+  if (reaped !== input.work) {
+    return `lost wakeup: ${input.work} requests, ${added} added, ${reaped} completed; both sides asleep (device ${device}, kick pending ${kickPending}, driver ${driver}, irq pending ${irqPending})`;
+  }
+  return undefined;
+}
+
+export const noLostWakeup = defineProperty({
+  id: 'ring.noLostWakeup',
+  claim: 'with suppression honoured on both sides no interleaving leaves work pending with both sides asleep; kick and interrupt decisions follow the flags / event-index rule',
+  source: 'NOTIF-01, NOTIF-02, NOTIF-03, NOTIF-05, ORD-02',
+  level: 'component',
+  requires: ['memory', 'ring'],
+  runs: 150,
+  build: (impl) =>
+    fc.property(wakeInput, (input) => {
+      const e = run(impl, input);
+      if (e) throw new Error(e);
+      return true;
+    }),
+});

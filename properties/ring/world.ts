@@ -1,0 +1,144 @@
+/**
+ * A MIC-shaped world for ring properties (facts §6.2): host RAM holds desc + avail, card GDDR holds
+ * the used ring and the buffers. The card reaches host memory through its SMPT window
+ * (0x80_0000_0000 + hostAddr); the host reaches card memory only through BAR0 windows, which are
+ * exactly what the device is granted. Every device-side port is wrapped in a recorder so
+ * properties can check which addresses the device touched.
+ */
+import type { DeviceRing, DriverRing, Implementation, MemFault, MemPort, RingComponents, RingError, SparseMemory, WindowedView } from '../../model/contract.ts';
+import { vringInit } from '../../model/layout/vring.ts';
+
+export const SMPT_BASE = 0x80_0000_0000;
+export const HOST_RAM = 1 << 30;
+/** 16 GiB X100 GDDR (sparse: costs only what is touched) */
+export const CARD_RAM = 16 * 2 ** 30;
+export const HOST_RING = 0x10_0000;
+export const CARD_USED = 0x20_0000;
+export const CARD_INDIRECT = 0x100_0000;
+export const CARD_BUF = 0x200_0000;
+/** BAR0 grants: card memory minus a 2 MiB hole at 6 GiB (a hostile address may land in it) */
+export const HOLE_BASE = 6 * 2 ** 30;
+export const HOLE_LEN = 2 * 2 ** 20;
+
+export interface Access {
+  readonly port: string;
+  readonly addr: number;
+  readonly len: number;
+  readonly write: boolean;
+  readonly fault: boolean;
+}
+
+/** a MemPort that forwards to `inner` and records every access and whether it faulted */
+export function recording(inner: MemPort, log: Access[]): MemPort {
+  const rec = <T>(addr: number, len: number, write: boolean, r: T): T => {
+    const fault = typeof r === 'object' && r !== null && (r as { kind?: unknown }).kind === 'mem-fault';
+    log.push({ port: inner.name, addr, len, write, fault });
+    return r;
+  };
+  const port: MemPort & { windows?: () => unknown } = {
+    name: inner.name,
+    size: inner.size,
+    read8: (a) => rec(a, 1, false, inner.read8(a)),
+    read16: (a) => rec(a, 2, false, inner.read16(a)),
+    read32: (a) => rec(a, 4, false, inner.read32(a)),
+    read64: (a) => rec(a, 8, false, inner.read64(a)),
+    read64n: (a) => rec(a, 8, false, inner.read64n(a)),
+    write8: (a, v) => rec(a, 1, true, inner.write8(a, v)),
+    write16: (a, v) => rec(a, 2, true, inner.write16(a, v)),
+    write32: (a, v) => rec(a, 4, true, inner.write32(a, v)),
+    write64: (a, v) => rec(a, 8, true, inner.write64(a, v)),
+    readInto: (a, d) => rec(a, d.length, false, inner.readInto(a, d)),
+    read: (a, n) => rec(a, n, false, inner.read(a, n)),
+    write: (a, s) => rec(a, s.length, true, inner.write(a, s)),
+    fill: (a, n, b) => rec(a, n, true, inner.fill(a, n, b)),
+    copy: (d, s, n) => rec(d, n, true, inner.copy(d, s, n)),
+  };
+  const w = (inner as { windows?: () => unknown }).windows;
+  if (typeof w === 'function') port.windows = () => w.call(inner);
+  return port;
+}
+
+export interface WorldConfig {
+  readonly num: number;
+  readonly eventIdx: boolean;
+  readonly indirect: boolean;
+  readonly startIdx: number;
+  /** entries per indirect table in the driver's pool */
+  readonly poolEntries?: number;
+}
+
+export interface World {
+  readonly cfg: WorldConfig;
+  readonly ring: RingComponents;
+  readonly hostRam: SparseMemory;
+  readonly cardRam: SparseMemory;
+  readonly cardView: WindowedView;
+  readonly bar0: WindowedView;
+  /** what the device touched, through its three ports */
+  readonly deviceLog: Access[];
+  /** device-side addresses of the areas (host RAM for desc/avail, card physical for used) */
+  readonly hostDesc: number;
+  readonly hostAvail: number;
+  readonly cardUsed: number;
+  readonly drv: DriverRing;
+  readonly dev: DeviceRing;
+}
+
+export function isRingError(v: unknown): v is RingError {
+  return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'ring-error';
+}
+
+export function isFault(v: unknown): v is MemFault {
+  return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'mem-fault';
+}
+
+export function createViews(impl: Implementation): Pick<World, 'hostRam' | 'cardRam' | 'cardView' | 'bar0'> {
+  const M = impl.memory!;
+  const hostRam = M.createSparseMemory(HOST_RAM, 'host.ram');
+  const cardRam = M.createSparseMemory(CARD_RAM, 'card.gddr');
+  const cardView = M.createWindowedView(2 * SMPT_BASE, 'card.phys');
+  cardView.map({ base: 0, len: CARD_RAM, port: cardRam, target: 0, label: 'gddr' });
+  cardView.map({ base: SMPT_BASE, len: HOST_RAM, port: hostRam, target: 0, label: 'smpt' });
+  const bar0 = M.createWindowedView(CARD_RAM, 'host.bar0');
+  bar0.map({ base: 0, len: HOLE_BASE, port: cardRam, target: 0, label: 'bar0.lo' });
+  bar0.map({ base: HOLE_BASE + HOLE_LEN, len: CARD_RAM - HOLE_BASE - HOLE_LEN, port: cardRam, target: HOLE_BASE + HOLE_LEN, label: 'bar0.hi' });
+  return { hostRam, cardRam, cardView, bar0 };
+}
+
+/** build driver and device over the MIC windows; a setup failure is a property failure */
+export function buildWorld(impl: Implementation, cfg: WorldConfig): World {
+  const ring = impl.ring!;
+  const views = createViews(impl);
+  const o = vringInit(cfg.num, 4096);
+  const hostDesc = HOST_RING + o.desc;
+  const hostAvail = HOST_RING + o.avail;
+  const deviceLog: Access[] = [];
+  const placement = { num: cfg.num, usedAddr: CARD_USED, eventIdx: cfg.eventIdx, indirect: cfg.indirect, startIdx: cfg.startIdx };
+  const drv = ring.createDriverRing({
+    ...placement,
+    mem: views.cardView,
+    descAddr: SMPT_BASE + hostDesc,
+    availAddr: SMPT_BASE + hostAvail,
+    ...(cfg.indirect ? { indirectPool: { base: CARD_INDIRECT, maxEntries: cfg.poolEntries ?? Math.min(cfg.num, 8) } } : {}),
+  });
+  if (isRingError(drv)) throw new Error(`driver ring setup: ${drv.code} ${drv.detail}`);
+  const dev = ring.createDeviceRing({
+    ...placement,
+    ringMem: recording(views.hostRam, deviceLog),
+    usedMem: recording(views.bar0, deviceLog),
+    bufMem: recording(views.bar0, deviceLog),
+    descAddr: hostDesc,
+    availAddr: hostAvail,
+  });
+  if (isRingError(dev)) throw new Error(`device ring setup: ${dev.code} ${dev.detail}`);
+  return { cfg, ring, ...views, deviceLog, hostDesc, hostAvail, cardUsed: CARD_USED, drv, dev };
+}
+
+/** the BAR0 grants, restated: card memory without the hole */
+export function granted(addr: number, len: number): boolean {
+  const end = addr + len;
+  return (addr >= 0 && end <= HOLE_BASE) || (addr >= HOLE_BASE + HOLE_LEN && end <= CARD_RAM);
+}
+
+/** u16 helpers restating free-running index arithmetic */
+export const u16 = (n: number): number => ((n % 0x10000) + 0x10000) % 0x10000;
