@@ -69,28 +69,36 @@ function copyRecords(mem: MemoryComponents): BenchRecord[] {
   return out;
 }
 
-/** runs in a child: build both memories, optionally touch 64 MiB, print the peak RSS in MB */
-async function rssChild(touch: boolean): Promise<void> {
-  const { memoryComponents: mem } = await import('../impl/memory/index.ts');
-  const card = mem.createSparseMemory(16 * GiB, 'card');
-  const host = mem.createSparseMemory(64 * GiB, 'host');
-  if (touch) {
-    // 32 MiB in each space, as 1 MiB blocks scattered over the whole range (far apart pages)
-    const block = new Uint8Array(MiB);
-    for (let i = 0; i < MiB; i++) block[i] = (i * 31 + 1) & 0xff || 1;
-    for (let i = 0; i < 32; i++) {
-      card.write(Math.floor((i * 16 * GiB) / 32) + 4096 * i, block);
-      host.write(Math.floor((i * 64 * GiB) / 32) + 4096 * i, block);
-    }
-    // and read back / digest over the whole spaces, as the DMA properties do
-    if (typeof card.digest(0, card.size) !== 'string' || typeof host.digest(0, host.size) !== 'string') process.exit(3);
-    if (card.pagesAllocated + host.pagesAllocated !== (64 * MiB) / 4096) process.exit(4);
+/**
+ * The child workload, as CommonJS source: build both memories, optionally touch 64 MiB (32 MiB in
+ * each space as 1 MiB blocks scattered over the whole range), digest both whole spaces as the DMA
+ * properties do, print the peak RSS. It runs under `node --require tsx/cjs` (an in-thread TypeScript
+ * hook, ~14 MB over bare node) rather than the ESM loader, whose hook thread alone costs ~35 MB and
+ * would drown the figure; and it loads impl/memory only, not the whole reference implementation.
+ */
+function childSource(touch: boolean): string {
+  const memoryIndex = fileURLToPath(new URL('../impl/memory/index.ts', import.meta.url));
+  return `
+const { memoryComponents: mem } = require(${JSON.stringify(memoryIndex)});
+const GiB = 2 ** 30, MiB = 2 ** 20;
+const card = mem.createSparseMemory(16 * GiB, 'card');
+const host = mem.createSparseMemory(64 * GiB, 'host');
+if (${touch}) {
+  const block = new Uint8Array(MiB);
+  for (let i = 0; i < MiB; i++) block[i] = (i * 31 + 1) & 0xff || 1;
+  for (let i = 0; i < 32; i++) {
+    card.write(Math.floor((i * 16 * GiB) / 32) + 4096 * i, block);
+    host.write(Math.floor((i * 64 * GiB) / 32) + 4096 * i, block);
   }
-  process.stdout.write(`${JSON.stringify({ maxRssMB: process.resourceUsage().maxRSS / 1024 })}\n`);
+  if (typeof card.digest(0, card.size) !== 'string' || typeof host.digest(0, host.size) !== 'string') process.exit(3);
+  if (card.pagesAllocated + host.pagesAllocated !== (64 * MiB) / 4096) process.exit(4);
+}
+process.stdout.write(JSON.stringify({ maxRssMB: process.resourceUsage().maxRSS / 1024 }) + '\\n');
+`;
 }
 
 function childPeakMB(touch: boolean): number {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--memory-rss-child', touch ? 'touch' : 'idle'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--require', 'tsx/cjs', '-e', childSource(touch)], { encoding: 'utf8' });
   const line = r.stdout.trim().split('\n').pop() ?? '';
   try {
     return (JSON.parse(line) as { maxRssMB: number }).maxRssMB;
@@ -112,6 +120,3 @@ function run(): BenchRecord[] {
 }
 
 export const suite: BenchSuite = { area: 'memory', run };
-
-const childAt = process.argv.indexOf('--memory-rss-child');
-if (childAt >= 0) await rssChild(process.argv[childAt + 1] === 'touch');

@@ -25,6 +25,8 @@ export function createMinimalRing(bufLen = 4096): MinimalRing {
   let lastAvail = 0;
   let usedIdx = 0;
   let lastUsed = 0;
+  /** kick decisions are kept so the flag read is not dead code */
+  let kicks = 0;
   return {
     roundTrip(payload, sink) {
       // driver: add + publish + kick check
@@ -70,9 +72,10 @@ export function createMinimalRing(bufLen = 4096): MinimalRing {
         lastUsed = (lastUsed + 1) & 0xffff;
         next[id] = freeHead;
         freeHead = id;
-        n = kick ? 1 : 1;
+        if (kick) kicks++;
+        n = 1;
       }
-      return n;
+      return n + (kicks & 0);
     },
   };
 }

@@ -10,7 +10,7 @@ import { rate, withBaseline } from './harness.ts';
 import { createMinimalRing } from './ring-baseline.ts';
 import { memoryComponents } from '../impl/memory/index.ts';
 import { ringComponents } from '../impl/virtio/index.ts';
-import type { DeviceRing, DriverRing, RingError, UsedOut } from '../model/contract.ts';
+import type { DeviceRing, DriverRing, MemFault, MemPort, RingError, UsedOut } from '../model/contract.ts';
 import { vringInit } from '../model/layout/vring.ts';
 
 const SMPT_BASE = 0x80_0000_0000;
@@ -82,6 +82,64 @@ export function createMicRing(): MicRing {
   };
 }
 
+/**
+ * A MemPort over one ArrayBuffer with no windows and no page map: running the same ring code over
+ * it separates the ring's own cost from the memory layer's (ring.roundtrip.flat).
+ */
+function flatPort(size: number): MemPort {
+  const ab = new ArrayBuffer(size);
+  const dv = new DataView(ab);
+  const u8 = new Uint8Array(ab);
+  const fault = (addr: number, len: number): MemFault => ({ kind: 'mem-fault', reason: 'out-of-range', space: 'flat', addr, len });
+  const ok = (a: number, n: number): boolean => a >= 0 && a + n <= size;
+  return {
+    name: 'flat',
+    size,
+    read8: (a) => (ok(a, 1) ? u8[a]! : fault(a, 1)),
+    read16: (a) => (ok(a, 2) ? dv.getUint16(a, true) : fault(a, 2)),
+    read32: (a) => (ok(a, 4) ? dv.getUint32(a, true) : fault(a, 4)),
+    read64: (a) => (ok(a, 8) ? dv.getBigUint64(a, true) : fault(a, 8)),
+    read64n: (a) => (ok(a, 8) ? dv.getUint32(a, true) + dv.getUint32(a + 4, true) * 0x1_0000_0000 : fault(a, 8)),
+    write8: (a, v) => (ok(a, 1) ? void (u8[a] = v) : fault(a, 1)),
+    write16: (a, v) => (ok(a, 2) ? void dv.setUint16(a, v, true) : fault(a, 2)),
+    write32: (a, v) => (ok(a, 4) ? void dv.setUint32(a, v >>> 0, true) : fault(a, 4)),
+    write64: (a, v) => (ok(a, 8) ? void dv.setBigUint64(a, BigInt(v), true) : fault(a, 8)),
+    readInto: (a, d) => (ok(a, d.length) ? void d.set(u8.subarray(a, a + d.length)) : fault(a, d.length)),
+    read: (a, n) => (ok(a, n) ? u8.slice(a, a + n) : fault(a, n)),
+    write: (a, src) => (ok(a, src.length) ? void u8.set(src, a) : fault(a, src.length)),
+    fill: (a, n, b) => (ok(a, n) ? void u8.fill(b, a, a + n) : fault(a, n)),
+    copy: (d, src, n) => (ok(d, n) && ok(src, n) ? void u8.copyWithin(d, src, src + n) : fault(d, n)),
+  };
+}
+
+/** the same round trip with every area in one flat port (no windows): the ring's own cost */
+export function createFlatRing(): MicRing {
+  const R = ringComponents!;
+  const mem = flatPort(CARD_BUF + BUF_LEN);
+  const o = vringInit(NUM, 4096);
+  const common = { num: NUM, descAddr: HOST_RING + o.desc, availAddr: HOST_RING + o.avail, usedAddr: CARD_USED, eventIdx: false, indirect: false };
+  const drv = unwrap(R.createDriverRing({ ...common, mem }));
+  const dev = unwrap(R.createDeviceRing({ ...common, ringMem: mem, usedMem: mem, bufMem: mem }));
+  const chain = dev.newChain();
+  const out: UsedOut = { head: 0, len: 0, token: 0 };
+  const writable = [{ addr: CARD_BUF, len: BUF_LEN }];
+  const none: never[] = [];
+  let token = 0;
+  return {
+    drv,
+    dev,
+    roundTrip() {
+      if (typeof drv.add(none, writable, token++) !== 'number') throw new Error('add failed');
+      drv.kickPrepare();
+      if (dev.pop(chain) !== true) throw new Error('device saw nothing');
+      if (dev.push(chain.head, 0)) throw new Error('push failed');
+      dev.needNotify();
+      if (drv.reap(out) !== true) throw new Error('driver reaped nothing');
+      return 1;
+    },
+  };
+}
+
 const BATCH = 256;
 
 export const suite: BenchSuite = {
@@ -101,9 +159,12 @@ export const suite: BenchSuite = {
     const micRt = rate(loop(() => mic.roundTrip(undefined, undefined)), opts);
     const base4k = rate(loop(() => base.roundTrip(payload, sink)), opts);
     const mic4k = rate(loop(() => mic.roundTrip(payload, sink)), opts);
+    const flat = createFlatRing();
+    const flatRt = rate(loop(() => flat.roundTrip(undefined, undefined)), opts);
     return [
       withBaseline('ring.roundtrip', 'round trips/s', micRt, baseRt, 'card add 1-desc chain → host pop/complete via SMPT+BAR0 windows → card reap; baseline: minimal JS ring on one ArrayBuffer'),
       withBaseline('ring.roundtrip.4KiB', 'round trips/s', mic4k, base4k, 'same, host writes 4 KiB into the chain through BAR0 and the card reads it back'),
+      withBaseline('ring.roundtrip.flat', 'round trips/s', flatRt, baseRt, 'diagnostic: the same ring code over one flat DataView port (no windows, no page map)'),
     ];
   },
 };

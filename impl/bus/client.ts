@@ -35,33 +35,14 @@ import type {
   MemPort,
   Scheduler,
 } from '../../model/contract.ts';
-import {
-  DMA_PREP_FENCE,
-  DMA_PREP_INTERRUPT,
-  DMA_SYNC_WAIT_TIMEOUT_NS,
-  MIC_DMA_ADDR_LIMIT,
-  MIC_DMA_ALIGN,
-  MIC_DMA_CARD_CHAN_FIRST,
-  MIC_DMA_CHAN_QUIESCE,
-  MIC_DMA_DCAR_IM0,
-  MIC_DMA_DCAR_IM1,
-  MIC_DMA_DESC_SIZE,
-  MIC_DMA_DSTAT_COMPLETION_MASK,
-  MIC_DMA_MAX_XFER_CARD,
-  MIC_DMA_MAX_XFER_HOST,
-  MIC_DMA_PENDING_LEVEL,
-  MIC_DMA_PREP_EXTRA_SLOTS,
-  MIC_DMA_SBOX_DRARHI_SYS_MASK,
-  MIC_DMA_STATUS_SLOTS,
-  MIC_MAX_DMA_CHAN,
-  SMPT_PAGE_SHIFT,
-  channelOwner,
-  dcrEnableBit,
-  dcrOwnerBit,
-} from '../../model/constants/dma.ts';
+import * as K from '../../model/constants/dma.ts';
 import { DRAR_HI_BITS } from '../../model/layout/dma.ts';
-import { encodeMemcopy, encodeStatus, writeDescriptor, type DescWords } from '../dma/descriptor.ts';
+import * as Desc from '../dma/descriptor.ts';
+import type { DescWords } from '../dma/descriptor.ts';
 import { dmaError } from '../dma/errors.ts';
+// bound once: imported bindings are live getters under some loaders (tsx), too slow for the hot path
+const { DMA_PREP_FENCE, DMA_PREP_INTERRUPT, DMA_SYNC_WAIT_TIMEOUT_NS, MIC_DMA_ADDR_LIMIT, MIC_DMA_ALIGN, MIC_DMA_CARD_CHAN_FIRST, MIC_DMA_CHAN_QUIESCE, MIC_DMA_DCAR_IM0, MIC_DMA_DCAR_IM1, MIC_DMA_DESC_SIZE, MIC_DMA_DSTAT_COMPLETION_MASK, MIC_DMA_MAX_XFER_CARD, MIC_DMA_MAX_XFER_HOST, MIC_DMA_PENDING_LEVEL, MIC_DMA_PREP_EXTRA_SLOTS, MIC_DMA_SBOX_DRARHI_SYS_MASK, MIC_DMA_STATUS_SLOTS, MIC_MAX_DMA_CHAN, SMPT_PAGE_SHIFT, channelOwner, dcrEnableBit, dcrOwnerBit } = K;
+const { encodeMemcopy, encodeStatus, writeDescriptor } = Desc;
 
 const TWO32 = 2 ** 32;
 

@@ -17,8 +17,8 @@ import { BOOTSTRAP_DOORBELL, BOOTSTRAP_VECTOR, CARD_DOORBELL_IRQ_BASE } from '..
 import { CardDoorbells } from './doorbells.ts';
 import { CardOs } from './os.ts';
 
-/** card RAM the OS allocates from (above the image at 64 MiB and the ramdisk at 128 MiB) [model choice] */
-export const CARD_HEAP_BASE = 512 * 2 ** 20;
+/** card RAM the OS allocates from (above the image at 64 MiB and a ramdisk of up to 64 MiB at 128 MiB) [model choice] */
+export const CARD_HEAP_BASE = 192 * 2 ** 20;
 
 export class Card {
   side: CardSideState = 'in_reset';

@@ -5,21 +5,11 @@
  */
 import type { MemPort } from '../../model/contract.ts';
 import { DESC_WORDS } from '../../model/layout/dma.ts';
-import {
-  DCHERR_ADDRESS,
-  DCHERR_BAD_LENGTH,
-  DCHERR_BAD_TYPE,
-  DCHERR_HOST_TO_HOST,
-  DCHERR_MISALIGNED,
-  MIC_DMA_ALIGN,
-  MIC_DMA_ALIGN_SHIFT,
-  MIC_DMA_DESC_GENERAL,
-  MIC_DMA_DESC_MEMCOPY,
-  MIC_DMA_DESC_NOP,
-  MIC_DMA_DESC_STATUS,
-  SMPT_WINDOW_BASE,
-} from '../../model/constants/dma.ts';
-import { checkRange, copyBetween, leavesOf } from '../memory/index.ts';
+import * as K from '../../model/constants/dma.ts';
+import * as Mem from '../memory/index.ts';
+// bound once: imported bindings are live getters under some loaders (tsx), too slow for the hot path
+const { DCHERR_ADDRESS, DCHERR_BAD_LENGTH, DCHERR_BAD_TYPE, DCHERR_HOST_TO_HOST, DCHERR_MISALIGNED, MIC_DMA_ALIGN, MIC_DMA_ALIGN_SHIFT, MIC_DMA_DESC_GENERAL, MIC_DMA_DESC_MEMCOPY, MIC_DMA_DESC_NOP, MIC_DMA_DESC_STATUS, SMPT_WINDOW_BASE } = K;
+const { checkRange, copyBetween, leavesOf } = Mem;
 
 export interface DescWords {
   w0: number;
@@ -80,7 +70,8 @@ export function executeDescriptor(mem: MemPort, w: DescWords, p: CopyProgress): 
       if (src >= SMPT_WINDOW_BASE && dst >= SMPT_WINDOW_BASE) err |= DCHERR_HOST_TO_HOST;
       if (err !== 0) return -err;
       const off = p.off;
-      if (off === 0 && (!mapped(mem, src, len) || !mapped(mem, dst, len))) return -DCHERR_ADDRESS;
+      // copyBetween checks a range before moving a byte; a copy of several chunks is checked whole first
+      if (off === 0 && len > COPY_CHUNK && (!mapped(mem, src, len) || !mapped(mem, dst, len))) return -DCHERR_ADDRESS;
       const n = Math.min(COPY_CHUNK, len - off);
       if (copyBetween(mem, src + off, mem, dst + off, n) !== undefined) return -DCHERR_ADDRESS;
       p.off = off + n;

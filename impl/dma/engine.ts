@@ -23,25 +23,13 @@ import type {
 } from '../../model/contract.ts';
 import { BAR4 } from '../../model/layout/sbox.ts';
 import { DMA_CHANNEL_REGS, DMA_CHANNEL_STRIDE, DRAR_HI_BITS } from '../../model/layout/dma.ts';
-import {
-  DCHERR_HEAD_REWRITE,
-  DCHERR_INJECTED,
-  DCHERR_RING,
-  MIC_DMA_CHAN_QUIESCE,
-  MIC_DMA_DCAR_IM0,
-  MIC_DMA_DCAR_IM1,
-  MIC_DMA_DCR_RESET,
-  MIC_DMA_DESC_SIZE,
-  MIC_DMA_DSTAT_COMPLETION_MASK,
-  MIC_DMA_NUM_CHAN,
-  SMPT_PAGE_SIZE,
-  SMPT_WINDOW_BASE,
-  channelOwner,
-  dcrEnableBit,
-  dcrOwnerBit,
-} from '../../model/constants/dma.ts';
-import { EXEC_MORE, executeDescriptor, type CopyProgress, type DescWords } from './descriptor.ts';
+import * as K from '../../model/constants/dma.ts';
+import * as Desc from './descriptor.ts';
+import type { CopyProgress, DescWords } from './descriptor.ts';
 import { dmaError } from './errors.ts';
+// bound once: imported bindings are live getters under some loaders (tsx), too slow for the hot path
+const { DCHERR_HEAD_REWRITE, DCHERR_INJECTED, DCHERR_RING, MIC_DMA_CHAN_QUIESCE, MIC_DMA_DCAR_IM0, MIC_DMA_DCAR_IM1, MIC_DMA_DCR_RESET, MIC_DMA_DESC_SIZE, MIC_DMA_DSTAT_COMPLETION_MASK, MIC_DMA_NUM_CHAN, SMPT_PAGE_SIZE, SMPT_WINDOW_BASE, channelOwner, dcrEnableBit, dcrOwnerBit } = K;
+const { EXEC_MORE, executeDescriptor } = Desc;
 
 const R = DMA_CHANNEL_REGS.fields;
 const TWO32 = 2 ** 32;

@@ -10,14 +10,15 @@
  */
 import type { MemFault, MemPort } from '../../model/contract/memory.ts';
 import { checkRange, memFault } from './fault.ts';
-import { copyPages, SparseMemoryImpl } from './sparse.ts';
+import { SparseMemoryImpl } from './sparse.ts';
+import { copyPages } from './pagecopy.ts';
 import { leavesOf, type Leaf } from './leaves.ts';
 
 export function copyBetween(src: MemPort, srcAddr: number, dst: MemPort, dstAddr: number, len: number): MemFault | undefined {
   const f = checkRange(src.name, src.size, srcAddr, len) ?? checkRange(dst.name, dst.size, dstAddr, len);
   if (f) return f;
   if (src instanceof SparseMemoryImpl && dst instanceof SparseMemoryImpl) {
-    copyPages(src, srcAddr, dst, dstAddr, len);
+    copyPages(src.pages, srcAddr, dst.pages, dstAddr, len);
     return undefined;
   }
   const from = leavesOf(src, srcAddr, len);
@@ -61,7 +62,7 @@ function copyPieces(from: readonly Leaf[], to: readonly Leaf[]): MemFault | unde
     const b = to[j]!;
     const n = Math.min(a.len - fo, b.len - to_);
     if (a.port instanceof SparseMemoryImpl && b.port instanceof SparseMemoryImpl) {
-      copyPages(a.port, a.addr + fo, b.port, b.addr + to_, n);
+      copyPages(a.port.pages, a.addr + fo, b.port.pages, b.addr + to_, n);
     } else {
       // a port we cannot see into (e.g. a register file): move the bytes through a bounded buffer
       bounce ??= new Uint8Array(1 << 16);

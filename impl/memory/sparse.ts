@@ -15,24 +15,22 @@
  */
 import type { MemFault, SparseMemory } from '../../model/contract/memory.ts';
 import { checkRange, memFault, u64Bits, validUint } from './fault.ts';
-import { digestChunks, type DigestSource } from './digest.ts';
+import { digestChunks } from './digest.ts';
+import { PAGE_SIZE, PageTable, pageOf } from './pages.ts';
+import { mergeSorted, touchedChunks } from './chunks.ts';
+import { copyPages } from './pagecopy.ts';
 
-export const PAGE_SIZE = 4096;
-
-/** page number of a byte address (exact: addresses are < 2^53 and 4096 is a power of two) */
-export function pageOf(addr: number): number {
-  return Math.floor(addr / PAGE_SIZE);
-}
+export { PAGE_SIZE, pageOf } from './pages.ts';
 
 function isAllZero(bytes: Uint8Array, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (bytes[i] !== 0) return false;
   return true;
 }
 
-export class SparseMemoryImpl implements SparseMemory, DigestSource {
+export class SparseMemoryImpl implements SparseMemory {
   readonly pageSize = PAGE_SIZE;
-  /** page number → 4 KiB of bytes; absent = all zeros */
-  private readonly pages = new Map<number, Uint8Array>();
+  /** the pages; other files of impl/memory use it directly (copies, digests), nothing else should */
+  readonly pages = new PageTable();
 
   constructor(
     readonly size: number,
@@ -45,47 +43,9 @@ export class SparseMemoryImpl implements SparseMemory, DigestSource {
     return this.pages.size;
   }
 
-  // --- page access for the other memory files (copy.ts, digest.ts); not part of the contract ---
+  // --- unchecked bulk access for the other files of impl/memory (callers checked the range) ---
 
-  /** the page's bytes, or undefined when it was never written (reads as zeros) */
-  pageIfPresent(pageNo: number): Uint8Array | undefined {
-    return this.pages.get(pageNo);
-  }
-
-  /** the page's bytes, allocating a zero page on first use */
-  pageForWrite(pageNo: number): Uint8Array {
-    let p = this.pages.get(pageNo);
-    if (p === undefined) {
-      p = new Uint8Array(PAGE_SIZE);
-      this.pages.set(pageNo, p);
-    }
-    return p;
-  }
-
-  releasePage(pageNo: number): void {
-    this.pages.delete(pageNo);
-  }
-
-  /**
-   * Allocated page numbers in [firstPage, lastPage], ascending. Walks whichever is smaller, the page
-   * range or the allocation map, so a query over 16 GiB of mostly untouched memory stays cheap.
-   */
-  allocatedPagesIn(firstPage: number, lastPage: number): number[] {
-    const out: number[] = [];
-    if (lastPage < firstPage) return out;
-    if (lastPage - firstPage + 1 <= this.pages.size) {
-      for (let p = firstPage; p <= lastPage; p++) if (this.pages.has(p)) out.push(p);
-      return out;
-    }
-    for (const p of this.pages.keys()) if (p >= firstPage && p <= lastPage) out.push(p);
-    return out.sort((a, b) => a - b);
-  }
-
-  touchedChunks(addr: number, len: number): number[] {
-    return touchedChunks(this, addr, len);
-  }
-
-  /** copies [addr, addr+dst.length) into dst without checks (callers checked the range) */
+  /** bytes [addr, addr+len) into dst[dstOff…]; absent pages read as zeros */
   readUnchecked(addr: number, dst: Uint8Array, dstOff = 0, len = dst.length - dstOff): void {
     let a = addr;
     let o = dstOff;
@@ -95,14 +55,13 @@ export class SparseMemoryImpl implements SparseMemory, DigestSource {
       const n = Math.min(end - o, PAGE_SIZE - off);
       const page = this.pages.get(pageOf(a));
       if (page === undefined) dst.fill(0, o, o + n);
-      else if (n === PAGE_SIZE) dst.set(page, o);
-      else dst.set(page.subarray(off, off + n), o);
+      else dst.set(page.slab.subarray(page.base + off, page.base + off + n), o);
       a += n;
       o += n;
     }
   }
 
-  /** writes src[srcOff, srcOff+len) at addr without checks */
+  /** src[srcOff, srcOff+len) to addr; all-zero pieces of untouched pages allocate nothing */
   writeUnchecked(addr: number, src: Uint8Array, srcOff = 0, len = src.length - srcOff): void {
     let a = addr;
     let o = srcOff;
@@ -111,45 +70,63 @@ export class SparseMemoryImpl implements SparseMemory, DigestSource {
       const off = a % PAGE_SIZE;
       const n = Math.min(end - o, PAGE_SIZE - off);
       const pn = pageOf(a);
-      let page = this.pages.get(pn);
-      if (page === undefined) {
-        if (isAllZero(src, o, o + n)) {
-          a += n;
-          o += n;
-          continue;
-        }
-        page = this.pageForWrite(pn);
-      }
-      if (n === src.length && o === 0) page.set(src, off);
-      else page.set(src.subarray(o, o + n), off);
+      const page = this.pages.get(pn) ?? (isAllZero(src, o, o + n) ? undefined : this.pages.getOrAlloc(pn));
+      if (page !== undefined) page.slab.set(n === src.length ? src : src.subarray(o, o + n), page.base + off);
       a += n;
       o += n;
     }
   }
 
+  /** fill; a zero fill visits only allocated pages, so zeroing 16 GiB is cheap */
+  fillUnchecked(addr: number, len: number, byte: number): void {
+    if (len === 0) return;
+    if (byte === 0) {
+      const end = addr + len;
+      for (const pn of this.pages.allocatedIn(pageOf(addr), pageOf(end - 1))) {
+        const start = Math.max(addr, pn * PAGE_SIZE);
+        const stop = Math.min(end, (pn + 1) * PAGE_SIZE);
+        if (stop - start === PAGE_SIZE) this.pages.release(pn);
+        else this.pages.get(pn)!.bytes.fill(0, start - pn * PAGE_SIZE, stop - pn * PAGE_SIZE);
+      }
+      return;
+    }
+    let a = addr;
+    let left = len;
+    while (left > 0) {
+      const off = a % PAGE_SIZE;
+      const n = Math.min(left, PAGE_SIZE - off);
+      this.pages.getOrAlloc(pageOf(a)).bytes.fill(byte, off, off + n);
+      a += n;
+      left -= n;
+    }
+  }
+
+  touchedChunks(addr: number, len: number): number[] {
+    return touchedChunks(this.pages, addr, len);
+  }
+
+  // --- scalars ---
+
   private readByte(addr: number): number {
     const page = this.pages.get(pageOf(addr));
-    return page === undefined ? 0 : page[addr % PAGE_SIZE]!;
+    return page === undefined ? 0 : page.bytes[addr % PAGE_SIZE]!;
   }
 
   private writeByte(addr: number, v: number): void {
     const pn = pageOf(addr);
-    let page = this.pages.get(pn);
-    if (page === undefined) {
-      if (v === 0) return;
-      page = this.pageForWrite(pn);
-    }
-    page[addr % PAGE_SIZE] = v;
+    const page = this.pages.get(pn) ?? (v === 0 ? undefined : this.pages.getOrAlloc(pn));
+    if (page !== undefined) page.bytes[addr % PAGE_SIZE] = v;
   }
 
-  /** little-endian unsigned value of `width` bytes (≤ 4 or ≤ 6 for exact numbers) at a checked addr */
+  /** little-endian unsigned value of `width` ≤ 4 bytes at a checked addr */
   private readLE(addr: number, width: number): number {
     const off = addr % PAGE_SIZE;
     if (off + width <= PAGE_SIZE) {
       const page = this.pages.get(pageOf(addr));
       if (page === undefined) return 0;
+      const bytes = page.bytes;
       let v = 0;
-      for (let i = width - 1; i >= 0; i--) v = v * 256 + page[off + i]!;
+      for (let i = width - 1; i >= 0; i--) v = v * 256 + bytes[off + i]!;
       return v;
     }
     let v = 0;
@@ -157,18 +134,16 @@ export class SparseMemoryImpl implements SparseMemory, DigestSource {
     return v;
   }
 
-  /** stores the low `width` bytes of the non-negative integer v, little-endian, at a checked addr */
+  /** stores the low `width` ≤ 4 bytes of the non-negative integer v, little-endian, at a checked addr */
   private writeLE(addr: number, width: number, v: number): void {
     const off = addr % PAGE_SIZE;
     if (off + width <= PAGE_SIZE) {
       const pn = pageOf(addr);
-      let page = this.pages.get(pn);
-      if (page === undefined) {
-        if (v === 0) return;
-        page = this.pageForWrite(pn);
-      }
+      const page = this.pages.get(pn) ?? (v === 0 ? undefined : this.pages.getOrAlloc(pn));
+      if (page === undefined) return;
+      const bytes = page.bytes;
       for (let i = 0; i < width; i++) {
-        page[off + i] = v % 256;
+        bytes[off + i] = v % 256;
         v = Math.floor(v / 256);
       }
       return;
@@ -203,7 +178,7 @@ export class SparseMemoryImpl implements SparseMemory, DigestSource {
     const f = checkRange(this.name, this.size, addr, 8);
     if (f) return f;
     const hi = this.readLE(addr + 4, 4);
-    // 2^53 - 1 is the largest exact number: the high word may use at most 21 bits
+    // 2^53 − 1 is the largest exact number: the high word may use at most 21 bits
     if (hi >= 0x200000) return memFault('not-safe-integer', this.name, addr, 8);
     return hi * 0x1_0000_0000 + this.readLE(addr, 4);
   }
@@ -242,6 +217,8 @@ export class SparseMemoryImpl implements SparseMemory, DigestSource {
     return undefined;
   }
 
+  // --- bulk ---
+
   readInto(addr: number, dst: Uint8Array): MemFault | undefined {
     const f = checkRange(this.name, this.size, addr, dst.length);
     if (f) return f;
@@ -272,36 +249,14 @@ export class SparseMemoryImpl implements SparseMemory, DigestSource {
     return undefined;
   }
 
-  /** fill without checks; a zero fill visits only allocated pages, so zeroing 16 GiB is cheap */
-  fillUnchecked(addr: number, len: number, byte: number): void {
-    if (len === 0) return;
-    if (byte === 0) {
-      const end = addr + len;
-      for (const pn of this.allocatedPagesIn(pageOf(addr), pageOf(end - 1))) {
-        const start = Math.max(addr, pn * PAGE_SIZE);
-        const stop = Math.min(end, (pn + 1) * PAGE_SIZE);
-        if (stop - start === PAGE_SIZE) this.pages.delete(pn);
-        else this.pages.get(pn)!.fill(0, start - pn * PAGE_SIZE, stop - pn * PAGE_SIZE);
-      }
-      return;
-    }
-    let a = addr;
-    let left = len;
-    while (left > 0) {
-      const off = a % PAGE_SIZE;
-      const n = Math.min(left, PAGE_SIZE - off);
-      this.pageForWrite(pageOf(a)).fill(byte, off, off + n);
-      a += n;
-      left -= n;
-    }
-  }
-
   copy(dst: number, src: number, len: number): MemFault | undefined {
     const f = checkRange(this.name, this.size, src, len) ?? checkRange(this.name, this.size, dst, len);
     if (f) return f;
-    copyPages(this, src, this, dst, len);
+    copyPages(this.pages, src, this.pages, dst, len);
     return undefined;
   }
+
+  // --- content ---
 
   digest(addr: number, len: number): string | MemFault {
     const f = checkRange(this.name, this.size, addr, len);
@@ -311,128 +266,28 @@ export class SparseMemoryImpl implements SparseMemory, DigestSource {
 
   /**
    * Offset of the first byte where [addr, addr+len) of this memory differs from
-   * [otherAddr, otherAddr+len) of `other`, or -1 when they are equal. Only allocated pages are
-   * compared byte by byte (absent pages are zeros), so a 16 GiB comparison costs what was touched.
+   * [otherAddr, otherAddr+len) of `other`, or −1 when equal. Only chunks overlapping an allocated page
+   * on either side are compared (the rest are zeros on both), so a 16 GiB comparison costs what was touched.
    */
   firstDifference(addr: number, other: SparseMemory, otherAddr: number, len: number): number | MemFault {
     const f = checkRange(this.name, this.size, addr, len) ?? checkRange(other.name, other.size, otherAddr, len);
     if (f) return f;
-    if (!(other instanceof SparseMemoryImpl)) return firstDifferenceGeneric(this, addr, other, otherAddr, len);
-    const chunks = mergeSorted(touchedChunks(this, addr, len), touchedChunks(other, otherAddr, len));
+    const theirs = other instanceof SparseMemoryImpl ? other : undefined;
+    const chunks = theirs ? mergeSorted(this.touchedChunks(addr, len), theirs.touchedChunks(otherAddr, len)) : undefined;
+    const count = chunks ? chunks.length : Math.ceil(len / PAGE_SIZE);
     const a = new Uint8Array(PAGE_SIZE);
     const b = new Uint8Array(PAGE_SIZE);
-    for (const c of chunks) {
-      const off = c * PAGE_SIZE;
+    for (let k = 0; k < count; k++) {
+      const off = (chunks ? chunks[k]! : k) * PAGE_SIZE;
       const n = Math.min(PAGE_SIZE, len - off);
       this.readUnchecked(addr + off, a, 0, n);
-      other.readUnchecked(otherAddr + off, b, 0, n);
+      if (theirs) theirs.readUnchecked(otherAddr + off, b, 0, n);
+      else {
+        const r = other.readInto(otherAddr + off, b.subarray(0, n));
+        if (r) return r;
+      }
       for (let i = 0; i < n; i++) if (a[i] !== b[i]) return off + i;
     }
     return -1;
-  }
-}
-
-/**
- * Indices of the 4 KiB chunks of [addr, addr+len), counted from addr, that overlap an allocated
- * page; every other chunk is all zeros. Ascending, no duplicates.
- */
-export function touchedChunks(mem: SparseMemoryImpl, addr: number, len: number): number[] {
-  if (len === 0) return [];
-  const end = addr + len;
-  const out: number[] = [];
-  for (const pn of mem.allocatedPagesIn(pageOf(addr), pageOf(end - 1))) {
-    const start = Math.max(addr, pn * PAGE_SIZE);
-    const stop = Math.min(end, (pn + 1) * PAGE_SIZE);
-    const first = Math.floor((start - addr) / PAGE_SIZE);
-    const last = Math.floor((stop - 1 - addr) / PAGE_SIZE);
-    for (let c = first; c <= last; c++) if (out.length === 0 || out[out.length - 1]! < c) out.push(c);
-  }
-  return out;
-}
-
-function mergeSorted(a: readonly number[], b: readonly number[]): number[] {
-  const out: number[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    const x = j >= b.length || (i < a.length && a[i]! <= b[j]!) ? a[i++]! : b[j++]!;
-    if (out.length === 0 || out[out.length - 1]! < x) out.push(x);
-  }
-  return out;
-}
-
-function firstDifferenceGeneric(a: SparseMemoryImpl, addr: number, other: SparseMemory, otherAddr: number, len: number): number | MemFault {
-  const step = 1 << 16;
-  const mine = new Uint8Array(step);
-  for (let off = 0; off < len; off += step) {
-    const n = Math.min(step, len - off);
-    a.readUnchecked(addr + off, mine, 0, n);
-    const theirs = other.read(otherAddr + off, n);
-    if (!(theirs instanceof Uint8Array)) return theirs;
-    for (let i = 0; i < n; i++) if (mine[i] !== theirs[i]) return off + i;
-  }
-  return -1;
-}
-
-/**
- * memmove of checked ranges between two sparse memories (possibly the same one), page piece by page
- * piece: each piece lies inside one source page and one destination page, so it is one
- * `Uint8Array.set` (which is itself overlap-safe). When the ranges overlap in one memory and the
- * destination is above the source, pieces go from the end so no source byte is overwritten before
- * it is read. An absent source page copies as zeros without allocating the destination.
- */
-export function copyPages(from: SparseMemoryImpl, src: number, to: SparseMemoryImpl, dst: number, len: number): void {
-  if (len === 0 || (from === to && src === dst)) return;
-  const backward = from === to && dst > src && dst < src + len;
-  if (pageOf(len) > 2 * (from.pagesAllocated + to.pagesAllocated)) {
-    // A large copy over mostly untouched memory: only 4 KiB chunks (counted from the start of the
-    // copy) where the source or the destination has an allocated page can change anything; the
-    // rest copy zeros onto zeros. So a 16 GiB copy costs what was touched. With an overlapping
-    // backward move, chunks go in descending order: a chunk is written only after every chunk
-    // above it, so neither its source nor its destination was changed before it is visited.
-    const chunks = mergeSorted(touchedChunks(from, src, len), touchedChunks(to, dst, len));
-    if (backward) chunks.reverse();
-    for (const c of chunks) {
-      const off = c * PAGE_SIZE;
-      const n = Math.min(PAGE_SIZE, len - off);
-      if (backward) copyBackward(from, src + off, to, dst + off, n);
-      else copyForward(from, src + off, to, dst + off, n);
-    }
-    return;
-  }
-  if (backward) copyBackward(from, src, to, dst, len);
-  else copyForward(from, src, to, dst, len);
-}
-
-function copyPiece(from: SparseMemoryImpl, s: number, to: SparseMemoryImpl, d: number, n: number): void {
-  const sOff = s % PAGE_SIZE;
-  const dOff = d % PAGE_SIZE;
-  const srcPage = from.pageIfPresent(pageOf(s));
-  if (srcPage === undefined) {
-    const dstPage = to.pageIfPresent(pageOf(d));
-    if (dstPage !== undefined) dstPage.fill(0, dOff, dOff + n);
-    return;
-  }
-  const dstPage = to.pageForWrite(pageOf(d));
-  if (srcPage === dstPage) dstPage.copyWithin(dOff, sOff, sOff + n);
-  else if (n === PAGE_SIZE) dstPage.set(srcPage);
-  else dstPage.set(srcPage.subarray(sOff, sOff + n), dOff);
-}
-
-function copyForward(from: SparseMemoryImpl, src: number, to: SparseMemoryImpl, dst: number, len: number): void {
-  let off = 0;
-  while (off < len) {
-    const n = Math.min(len - off, PAGE_SIZE - ((src + off) % PAGE_SIZE), PAGE_SIZE - ((dst + off) % PAGE_SIZE));
-    copyPiece(from, src + off, to, dst + off, n);
-    off += n;
-  }
-}
-
-function copyBackward(from: SparseMemoryImpl, src: number, to: SparseMemoryImpl, dst: number, len: number): void {
-  let end = len;
-  while (end > 0) {
-    const n = Math.min(end, ((src + end - 1) % PAGE_SIZE) + 1, ((dst + end - 1) % PAGE_SIZE) + 1);
-    copyPiece(from, src + end - n, to, dst + end - n, n);
-    end -= n;
   }
 }

@@ -154,6 +154,8 @@ export interface DeviceRingConfig extends RingPlacement {
    * Default: the windows of bufMem when it is a WindowedView, else [0, bufMem.size).
    */
   readonly grants?: readonly Seg[];
+  /** called once, with the first error the driver causes: the host sets DEVICE_NEEDS_RESET (STATUS-07) */
+  readonly onError?: (e: RingError) => void;
 }
 
 /** a fetched chain; the arrays are reused by the next pop() into the same Chain */

@@ -38,6 +38,8 @@ export interface CardStateContext {
   readonly cmdline: string | null;
   /** firmware files that exist */
   readonly files: readonly string[];
+  /** files among them that are not valid card OS images */
+  readonly badFiles: readonly string[];
   /** result of the last event: 'ok' or the errno returned to the writer */
   readonly result: 'ok' | Errno;
   /** label of the transition taken last */
@@ -68,6 +70,7 @@ export type CardStateEvent =
 
 export interface CardStateInput {
   readonly files: readonly string[];
+  readonly badFiles?: readonly string[];
 }
 
 /** a single trailing newline is stripped (sysfs_streq / the string stores, facts §4.5) */
@@ -124,13 +127,14 @@ export function bootOutcome(c: Ctx): Patch & { result: 'ok' | Errno; via: string
     if (c.ramdisk === '') return { ...pre, result: 'EINVAL', via: 'boot.emptyRamdisk' };
     if (!c.files.includes(c.ramdisk)) return { ...pre, result: 'ENOENT', via: 'boot.noRamdisk' };
   }
+  const bad = c.badImage || c.badFiles.includes(c.firmware);
   return {
     state: 'online',
     ready: false,
-    cardOs: c.badImage ? 'rejected' : 'running',
+    cardOs: bad ? 'rejected' : 'running',
     badImage: false,
     result: 'ok',
-    via: c.badImage ? 'boot.badImage' : 'boot.ok',
+    via: bad ? 'boot.badImage' : 'boot.ok',
   };
 }
 
@@ -165,6 +169,7 @@ export const cardStateMachine = setup({
     bootmode: 'linux',
     cmdline: null,
     files: input.files,
+    badFiles: input.badFiles ?? [],
     result: 'ok',
     via: 'init',
   }),
@@ -252,7 +257,22 @@ export const cardStateMachine = setup({
         'pm.suspend': { guard: 'pmRunning', target: 'suspended', actions: assign({ pm: 'preparing', suspendWait: true, result: 'ok', via: 'pm.suspend.shuttingDown' }) },
       },
     },
-    reset_failed: {},
+    // mic_stop checks the state after the hardware reset: once reset_failed, even a reset that
+    // completes leaves it reset_failed (and the status untouched); only the reset itself happens
+    reset_failed: {
+      on: {
+        'state.reset': {
+          actions: assign(({ context }) => ({
+            ready: !context.resetHang,
+            resetHang: false,
+            cardOs: 'none' as CardOs,
+            ...endWait(context),
+            result: 'ok' as const,
+            via: context.resetHang ? 'reset.resetFailed.again' : 'reset.resetFailed',
+          })),
+        },
+      },
+    },
     suspending: {
       on: {
         'state.suspend': {

@@ -23,17 +23,34 @@ const shapeArb: fc.Arbitrary<SubmitShape> = fc.record({
   flags: fc.constantFrom(0, DMA_PREP_FENCE, DMA_PREP_INTERRUPT, DMA_PREP_FENCE | DMA_PREP_INTERRUPT),
 });
 
-type Cmd = { ev: Omit<DmaChannelEvent, 'side'> & { type: DmaChannelEvent['type'] }; ownSide: boolean; shape?: SubmitShape };
+/** one command: which event to send, picked among the legal ones (or, sometimes, the illegal ones) */
+interface Cmd {
+  readonly pick: number;
+  readonly illegal: boolean;
+  readonly side: 'own' | 'other';
+  readonly shape: SubmitShape;
+}
 
-const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
-  { weight: 2, arbitrary: fc.record({ ev: fc.constant({ type: 'REQUEST' as const }), ownSide: fc.boolean() }) },
-  { weight: 5, arbitrary: fc.record({ ev: fc.constant({ type: 'SUBMIT' as const }), ownSide: fc.boolean(), shape: shapeArb }) },
-  { weight: 6, arbitrary: fc.record({ ev: fc.constant({ type: 'STEP' as const }), ownSide: fc.constant(true) }) },
-  { weight: 1, arbitrary: fc.record({ ev: fc.constant({ type: 'FAULT' as const }), ownSide: fc.constant(true) }) },
-  { weight: 2, arbitrary: fc.record({ ev: fc.constant({ type: 'RELEASE' as const }), ownSide: fc.boolean() }) },
-  { weight: 2, arbitrary: fc.record({ ev: fc.constant({ type: 'POLL' as const }), ownSide: fc.boolean() }) },
-  { weight: 1, arbitrary: fc.record({ ev: fc.constant({ type: 'REINIT' as const }), ownSide: fc.boolean() }) },
-);
+const cmdArb: fc.Arbitrary<Cmd> = fc.record({
+  pick: fc.nat({ max: 1000 }),
+  illegal: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+  side: fc.oneof({ weight: 3, arbitrary: fc.constant('own' as const) }, { weight: 1, arbitrary: fc.constant('other' as const) }),
+  shape: shapeArb,
+});
+
+const TYPES = ['REQUEST', 'SUBMIT', 'STEP', 'FAULT', 'RELEASE', 'POLL', 'REINIT'] as const;
+
+function eventOf(type: (typeof TYPES)[number], side: DmaSide, ch: number, shape: SubmitShape): DmaChannelEvent {
+  switch (type) {
+    case 'STEP':
+    case 'FAULT':
+      return { type };
+    case 'SUBMIT':
+      return { type, side, descriptors: descriptorsOf(ch, shape) };
+    default:
+      return { type, side };
+  }
+}
 
 export const channelConformance = defineProperty({
   id: 'dma.channel.conformance',
@@ -43,24 +60,17 @@ export const channelConformance = defineProperty({
   requires: ['sim', 'memory', 'pcie', 'dma'],
   runs: 40,
   build: (impl) =>
-    fc.property(fc.nat({ max: 7 }), fc.array(cmdArb, { minLength: 1, maxLength: 40 }), interleaving(100), (ch, cmds, choices) => {
+    fc.property(fc.nat({ max: 7 }), fc.array(cmdArb, { minLength: 5, maxLength: 50 }), interleaving(100), (ch, cmds, choices) => {
       const rig = makeRig(buildWorld(impl, choices, CONF_RING), ch);
       const owner = rig.actor.getSnapshot().context.owner;
       for (const c of cmds) {
-        const side: DmaSide = c.ownSide ? owner : owner === 'host' ? 'card' : 'host';
-        let ev: DmaChannelEvent;
-        switch (c.ev.type) {
-          case 'STEP':
-          case 'FAULT':
-            ev = { type: c.ev.type };
-            break;
-          case 'SUBMIT':
-            ev = { type: 'SUBMIT', side, descriptors: descriptorsOf(ch, c.shape!) };
-            break;
-          default:
-            ev = { type: c.ev.type, side } as DmaChannelEvent;
-        }
-        apply(rig, ev, c.shape);
+        const side: DmaSide = c.side === 'own' ? owner : owner === 'host' ? 'card' : 'host';
+        const all = TYPES.map((t) => eventOf(t, side, ch, c.shape));
+        const snap = rig.actor.getSnapshot();
+        const legal = all.filter((e) => snap.can(e));
+        const pool = c.illegal || legal.length === 0 ? all.filter((e) => !snap.can(e)) : legal;
+        const ev = pool[c.pick % pool.length]!;
+        apply(rig, ev, ev.type === 'SUBMIT' ? c.shape : undefined);
       }
       return true;
     }),

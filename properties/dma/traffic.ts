@@ -178,9 +178,15 @@ export function runTraffic(impl: Implementation, ops: readonly TrafficOp[], choi
       if (tx.reason !== 'channel-halted') run.problems.push(`op ${i}: prepMemcpy refused: ${tx.errno} ${tx.reason} ${tx.detail}`);
     } else {
       const sub: Submission = { index: i, ch: op.ch, cookie: 0, dst: { host: dstHost, addr: dstBase }, src: { host: srcHost, addr: srcBase }, len: len0, calls: [] };
+      const dstMem = dstHost ? platform.hostMemory : card.cardMemory;
+      const srcMem = srcHost ? platform.hostMemory : card.cardMemory;
       tx.callback = (res) => {
         sub.calls.push(res);
         run.callOrder.push(sub);
+        // a completion callback means the data has landed (the cleanup ran past the last slot)
+        if (res === 'noerror' && dstMem.firstDifference(dstBase, srcMem, srcBase, len0) !== -1) {
+          run.problems.push(`op ${i}: completion callback ran before the destination held the source bytes`);
+        }
       };
       const c = tx.submit();
       if (isDmaError(c)) run.problems.push(`op ${i}: submit refused: ${c.detail}`);

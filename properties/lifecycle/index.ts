@@ -1,4 +1,6 @@
 import type { PropertyDef } from '../harness.ts';
+import { lifecycleConformance } from './conformance.prop.ts';
+import { lifecycleInvariants } from './invariants.prop.ts';
 
 /** the lifecycle properties, in the order they run */
-export const properties: readonly PropertyDef[] = [];
+export const properties: readonly PropertyDef[] = [lifecycleConformance, lifecycleInvariants];

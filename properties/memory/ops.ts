@@ -143,11 +143,16 @@ export function runOp(port: MemPort, m: ByteSpaceModel, op: MemOp, at?: number):
       return { faulted: false, writes: true };
     }
     case 'fill': {
-      const byte = Number(resolveValue(op.value, 1));
+      // zero fills a third of the time, half of them whole aligned pages: a sparse memory may release
+      // such pages, and a later write must then get a clean page again
+      const byte = op.seed % 3 === 0 ? 0 : Number(resolveValue(op.value, 1));
+      const whole = op.seed % 6 === 0 && Number.isSafeInteger(addr) && addr > 0;
+      const at = whole ? addr - (addr % 4096) : addr;
+      const n = whole ? 4096 * (1 + ((op.seed >> 3) % 2)) : len;
       const ok = leBytes(byte, 1);
-      const got = port.fill(addr, len, byte);
-      if (checkFault(port, got, expectedFaults(m, addr, len, ok !== undefined), `${what} len ${len} byte ${byte}`)) return { faulted: true, writes: true };
-      modelWrite(m, addr, new Uint8Array(len).fill(ok![0]!));
+      const got = port.fill(at, n, byte);
+      if (checkFault(port, got, expectedFaults(m, at, n, ok !== undefined), `fill@${at} len ${n} byte ${byte}`)) return { faulted: true, writes: true };
+      modelWrite(m, at, new Uint8Array(n).fill(ok![0]!));
       return { faulted: false, writes: true };
     }
     case 'copy': {

@@ -17,7 +17,7 @@ export const conservation = defineProperty({
   source: 'RING-13, RING-15, RING-19; facts §6.2',
   level: 'component',
   requires: ['memory', 'ring'],
-  runs: 60,
+  runs: 150,
   build: (impl) =>
     fc.property(trafficInput, (input) => {
       const v = runTraffic(impl, input).filter((x) => x.category !== 'bytes');

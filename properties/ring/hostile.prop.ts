@@ -3,11 +3,12 @@
  *   BAR0 windows, more than 2^32 bytes, an indirect table inside an indirect table, INDIRECT with
  *   NEXT or a bad table length, a writable descriptor before a readable one, avail idx advanced by
  *   more than the queue size, a head or next index out of range, a non-power-of-two queue size) the
- *   host device returns exactly the expected typed error, keeps it (needs reset), reads at most
- *   num + 2 descriptors for the chain, never writes the card's desc/avail area, and touches nothing
+ *   host device returns exactly the expected typed error, reports it once (the status then shows
+ *   DEVICE_NEEDS_RESET), keeps it until a reset, which forgets it without touching memory, reads at
+ *   most num + 2 descriptors for the chain, never writes the card's desc/avail area, and touches nothing
  *   outside its granted windows (no access faults, every access inside a grant).
  * Source: RING-01, RING-05, RING-08, RING-09, RING-10, RING-11, RING-13, RING-14, RING-07,
- *   FEAT-06, STATUS-07; DESIGN.md §6 (Hostile input); facts §6.6
+ *   FEAT-06, STATUS-07, RESET-01; DESIGN.md §6 (Hostile input); facts §6.6
  * Level: hostile
  */
 import fc from 'fast-check';
@@ -17,6 +18,7 @@ import { defineProperty } from '../harness.ts';
 import { createViews, granted, recording, isRingError, HOST_RING, CARD_USED, u16, type Access } from './world.ts';
 import { hostileInput, TABLE_ADDR, type HostileInput, type RawDesc } from './hostileRing.ts';
 import type { MemPort } from '../../model/contract.ts';
+import { VIRTIO_CONFIG_S_NEEDS_RESET } from '../../model/constants/virtio.ts';
 
 function writeDesc(port: MemPort, at: number, d: RawDesc): void {
   const F = vringDesc.fields;
@@ -34,7 +36,15 @@ function run(impl: Implementation, input: HostileInput): string | undefined {
   const desc = HOST_RING + o.desc;
   const avail = HOST_RING + o.avail;
   const log: Access[] = [];
+  // the host's status register for this device, live (legacy: ACKNOWLEDGE, DRIVER, DRIVER_OK)
+  const status = impl.ring!.createDeviceStatus({ legacy: true, offered: 0n });
+  for (const v of [1, 3, 7]) if (status.write(v)) return `status step to ${v} refused`;
+  let reported = 0;
   const cfg = {
+    onError: () => {
+      reported++;
+      status.needsReset();
+    },
     num: pick.badNum ?? num,
     descAddr: desc,
     availAddr: avail,
@@ -84,6 +94,12 @@ function run(impl: Implementation, input: HostileInput): string | undefined {
   const again = dev.pop(chain);
   if (!isRingError(again) || again.code !== pick.expect || dev.error?.code !== pick.expect) return `${pick.kind}: error not kept (second pop → ${isRingError(again) ? again.code : String(again)})`;
   if (dev.walkSteps !== before + steps) return `${pick.kind}: device walked again after failing`;
+  if (reported !== 1 || (status.read() & VIRTIO_CONFIG_S_NEEDS_RESET) === 0 || status.live) return `${pick.kind}: error reported ${reported} times, status 0x${status.read().toString(16)} (expected DEVICE_NEEDS_RESET, STATUS-07)`;
+  // a device reset forgets the ring state and the error without touching memory (RESET-01/03)
+  const touched = log.length;
+  dev.reset();
+  if (dev.error !== undefined || dev.lastAvailIdx !== input.startIdx || dev.usedIdx !== input.startIdx) return `${pick.kind}: reset left error ${dev.error?.code} / indices ${dev.lastAvailIdx}, ${dev.usedIdx}`;
+  if (log.length !== touched) return `${pick.kind}: reset touched ring memory`;
   // window discipline
   const ringEnd = avail + o.usedEvent - o.avail + 2;
   for (const a of log) {
@@ -105,7 +121,7 @@ export const hostile = defineProperty({
   source: 'RING-01/05/08/09/10/11/13/14, RING-07, FEAT-06, STATUS-07; DESIGN.md §6',
   level: 'hostile',
   requires: ['memory', 'ring'],
-  runs: 300,
+  runs: 500,
   build: (impl) =>
     fc.property(hostileInput, (input) => {
       const e = run(impl, input);

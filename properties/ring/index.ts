@@ -4,6 +4,7 @@ import { usedBytes } from './usedBytes.prop.ts';
 import { noLostWakeup } from './noLostWakeup.prop.ts';
 import { hostile } from './hostile.prop.ts';
 import { statusConformance } from './status.prop.ts';
+import { hostileDevice } from './hostileDevice.prop.ts';
 
 /** the ring properties, in the order they run */
-export const properties: readonly PropertyDef[] = [conservation, usedBytes, noLostWakeup, hostile, statusConformance];
+export const properties: readonly PropertyDef[] = [conservation, usedBytes, noLostWakeup, hostile, hostileDevice, statusConformance];

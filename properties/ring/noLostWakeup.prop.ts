@@ -164,7 +164,7 @@ export const noLostWakeup = defineProperty({
   source: 'NOTIF-01, NOTIF-02, NOTIF-03, NOTIF-05, ORD-02',
   level: 'component',
   requires: ['memory', 'ring'],
-  runs: 150,
+  runs: 300,
   build: (impl) =>
     fc.property(wakeInput, (input) => {
       const e = run(impl, input);

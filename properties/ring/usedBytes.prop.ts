@@ -14,7 +14,7 @@ export const usedBytes = defineProperty({
   source: 'RING-15, RING-16, RING-17; facts §6.6',
   level: 'component',
   requires: ['memory', 'ring'],
-  runs: 60,
+  runs: 150,
   build: (impl) =>
     fc.property(trafficInput, (input) => {
       const v = runTraffic(impl, input).filter((x) => x.category !== 'conservation');

@@ -46,6 +46,7 @@ class SplitDeviceRing implements DeviceRing {
   private readonly eventIdx: boolean;
   private readonly indirectOk: boolean;
   private readonly start: number;
+  private readonly onError: ((e: RingError) => void) | undefined;
   /** heads fetched and not yet completed, with their writable bytes (+1; 0 = not held) */
   private readonly heldW: Float64Array;
   private lastAvail: number;
@@ -76,6 +77,7 @@ class SplitDeviceRing implements DeviceRing {
     this.eventIdx = cfg.eventIdx;
     this.indirectOk = cfg.indirect;
     this.start = cfg.startIdx ?? 0;
+    this.onError = cfg.onError;
     this.heldW = new Float64Array(num);
     this.lastAvail = this.start;
     this.used = this.start;
@@ -96,7 +98,10 @@ class SplitDeviceRing implements DeviceRing {
   }
 
   private fail(e: RingError): RingError {
-    if (this.err === undefined) this.err = e;
+    if (this.err === undefined) {
+      this.err = e;
+      this.onError?.(e);
+    }
     return this.err;
   }
 
@@ -149,7 +154,8 @@ class SplitDeviceRing implements DeviceRing {
   /**
    * One chain, bounded: at most num ring descriptors (RING-08), at most len/16 entries of one
    * indirect table, and at most num data descriptors in total (errata 5.9: indirect entries
-   * count), so a walk reads at most num + 1 descriptors.
+   * count), so a walk reads at most num + 2 descriptors (num buffers, the INDIRECT pointer, and
+   * the one that breaks a limit).
    */
   private walk(head: number, chain: Chain): RingError | undefined {
     const limit = this.num;

@@ -70,6 +70,8 @@ class SplitDriverRing implements DriverRing {
   private freeHead = 0;
   private nFree: number;
   private nInFlight = 0;
+  /** in flight and visible to the device: the most the used idx can move ahead (RING-15) */
+  private nPublished = 0;
   private availShadow: number;
   private published: number;
   private kicked: number;
@@ -201,8 +203,10 @@ class SplitDriverRing implements DriverRing {
         const s = k < nr ? readable[k]! : writable[k - nr]!;
         const d = this.descAddr + i * DESC;
         const next = this.shadowNext[i]!;
-        const flags = (k < total - 1 ? VRING_DESC_F_NEXT : 0) | (k >= nr ? VRING_DESC_F_WRITE : 0);
-        const f = writeAddr(m, d + D_ADDR, s.addr) ?? m.write32(d + D_LEN, s.len) ?? m.write16(d + D_FLAGS, flags) ?? m.write16(d + D_NEXT, next);
+        const more = k < total - 1;
+        const flags = (more ? VRING_DESC_F_NEXT : 0) | (k >= nr ? VRING_DESC_F_WRITE : 0);
+        // RING-09: `next` means nothing without NEXT, so the last one is not written (one store less)
+        const f = writeAddr(m, d + D_ADDR, s.addr) ?? m.write32(d + D_LEN, s.len) ?? m.write16(d + D_FLAGS, flags) ?? (more ? m.write16(d + D_NEXT, next) : undefined);
         if (f) return faultError('writing descriptor', f, head);
         if (k < total - 1) i = next;
       }
@@ -236,7 +240,10 @@ class SplitDriverRing implements DriverRing {
     }
     for (let i = this.published; i !== this.availShadow; i = (i + 1) & 0xffff) {
       const h = this.slotHead[i & this.mask]!;
-      if (this.state[h] === ADDED) this.state[h] = PUBLISHED;
+      if (this.state[h] === ADDED) {
+        this.state[h] = PUBLISHED;
+        this.nPublished++;
+      }
     }
     this.published = this.availShadow;
   }
@@ -265,8 +272,8 @@ class SplitDriverRing implements DriverRing {
     if (typeof usedIdx !== 'number') return this.broken(usedIdx, 'reading used idx');
     if (usedIdx === this.lastUsed) return false;
     const pending = (usedIdx - this.lastUsed) & 0xffff;
-    if (pending > this.nInFlight) {
-      return this.broken(ringError('used-idx-jump', `used idx ${usedIdx} is ${pending} ahead of ${this.lastUsed} with ${this.nInFlight} in flight`), '');
+    if (pending > this.nPublished) {
+      return this.broken(ringError('used-idx-jump', `used idx ${usedIdx} is ${pending} ahead of ${this.lastUsed} with ${this.nPublished} published in flight`), '');
     }
     // ORD-05: the element is read after idx
     const e = this.usedRingAddr + (this.lastUsed & this.mask) * ELEM;
@@ -300,6 +307,7 @@ class SplitDriverRing implements DriverRing {
     this.shadowNext[last] = this.freeHead;
     this.freeHead = head;
     this.nFree += n;
+    if (this.state[head] === PUBLISHED) this.nPublished--;
     this.state[head] = FREE;
     this.nInFlight--;
   }

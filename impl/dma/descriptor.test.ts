@@ -1,0 +1,33 @@
+/** The 32-bit encoders agree with the 64-bit bitfield tables of model/layout/dma.ts. */
+import { describe, expect, test } from 'vitest';
+import { getBits } from '../../model/layout/table.ts';
+import { GENERAL_QW0, GENERAL_QW1, MEMCOPY_QW0, MEMCOPY_QW1, STATUS_QW1 } from '../../model/layout/dma.ts';
+import { encodeGeneral, encodeMemcopy, encodeStatus, type DescWords } from './descriptor.ts';
+
+const qw = (lo: number, hi: number): bigint => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+
+describe('descriptor encoding', () => {
+  test('memcopy', () => {
+    const w: DescWords = { w0: 0, w1: 0, w2: 0, w3: 0 };
+    encodeMemcopy(w, 0xff_ffff_ffc0, 0x80_1234_5640, (1 << 20) - 64, true);
+    const q0 = qw(w.w0, w.w1);
+    const q1 = qw(w.w2, w.w3);
+    expect(getBits(q0, MEMCOPY_QW0.fields.sap)).toBe(0x80_1234_5640n);
+    expect(getBits(q0, MEMCOPY_QW0.fields.length)).toBe(16383n);
+    expect(getBits(q1, MEMCOPY_QW1.fields.dap)).toBe(0xff_ffff_ffc0n);
+    expect(getBits(q1, MEMCOPY_QW1.fields.type)).toBe(1n);
+    expect(getBits(q1, MEMCOPY_QW1.fields.intr)).toBe(1n);
+  });
+
+  test('status and general', () => {
+    const w: DescWords = { w0: 0, w1: 0, w2: 0, w3: 0 };
+    encodeStatus(w, 0x80_0000_0040, 0xdead_beef_0123_4567n, true);
+    expect(qw(w.w0, w.w1)).toBe(0xdead_beef_0123_4567n);
+    const q1 = qw(w.w2, w.w3);
+    expect(q1).toBe((2n << 60n) | (1n << 59n) | 0x80_0000_0040n);
+    expect(getBits(q1, STATUS_QW1.fields.intr)).toBe(1n);
+    encodeGeneral(w, 0x1000, 0xcafe_f00d);
+    expect(getBits(qw(w.w0, w.w1), GENERAL_QW0.fields.data)).toBe(0xcafe_f00dn);
+    expect(getBits(qw(w.w2, w.w3), GENERAL_QW1.fields.type)).toBe(3n);
+  });
+});

@@ -1,0 +1,109 @@
+/**
+ * Claim: driven by fc.commands — every sysfs write (valid and invalid strings, read-only and
+ *   unknown attributes), PM suspend/resume, card halt/poweroff/restart/panic, corrupt images,
+ *   resets that never complete and time passing — the system refines the card-state machine:
+ *   a command the machine accepts returns the machine's result, one it refuses (can() false)
+ *   returns the documented errno and changes nothing; after every command the observed state,
+ *   shutdown_status, string attributes and card side equal the machine's; after every successful
+ *   Linux-mode boot the command line in card memory is " mem=<MiB>M[ <cmdline>]" cut to 2047 bytes.
+ * Source: facts §3.1–3.3, §4.1, §4.2, §4.5; model/machines/card-state.ts; DESIGN.md §6 "Conformance".
+ * Level: conformance
+ */
+import fc from 'fast-check';
+import { createActor, type Actor } from 'xstate';
+import type { MicSystem } from '../../model/contract.ts';
+import { cardStateMachine, refusal } from '../../model/machines/card-state.ts';
+import { defineProperty } from '../harness.ts';
+import { choicesFrom, interleaving } from '../choices.ts';
+import { BAD_FILES, firmwareFiles, FIRMWARE_NAME } from '../../fixtures/images/card-os.ts';
+import { applyOp, opArb, opEvent, resultText, showOp, type Op } from './ops.ts';
+import { cmdlineInCard, expectedCmdline, expectedSide } from './oracle.ts';
+
+const CARD_MEMORY = 256 * 2 ** 20;
+
+interface Model {
+  actor: Actor<typeof cardStateMachine>;
+}
+interface Real {
+  sys: MicSystem;
+  imageLen: number;
+}
+
+/** compares everything observable with the machine snapshot; throws on the first difference */
+export function assertMatches(sys: MicSystem, actor: Actor<typeof cardStateMachine>, what: string): void {
+  const snap = actor.getSnapshot();
+  const c = snap.context;
+  const got = {
+    state: sys.readAttr(0, 'state'),
+    shutdown_status: sys.readAttr(0, 'shutdown_status'),
+    cmdline: sys.readAttr(0, 'cmdline'),
+    firmware: sys.readAttr(0, 'firmware'),
+    ramdisk: sys.readAttr(0, 'ramdisk'),
+    bootmode: sys.readAttr(0, 'bootmode'),
+    family: sys.readAttr(0, 'family'),
+    side: sys.observe.cardSide(0),
+  };
+  const want = {
+    state: snap.value,
+    shutdown_status: c.status,
+    cmdline: c.cmdline ?? '',
+    firmware: c.firmware,
+    ramdisk: c.ramdisk ?? '',
+    bootmode: c.bootmode,
+    family: 'x100',
+    side: expectedSide(c),
+  };
+  for (const k of Object.keys(want) as (keyof typeof want)[]) {
+    if (JSON.stringify(got[k]) !== JSON.stringify(want[k])) {
+      throw new Error(`after ${what}: ${k} is ${JSON.stringify(got[k])}, machine says ${JSON.stringify(want[k])} (via ${c.via})`);
+    }
+  }
+}
+
+class OpCommand implements fc.Command<Model, Real> {
+  constructor(readonly op: Op) {}
+  check(): boolean {
+    return true;
+  }
+  run(m: Model, r: Real): void {
+    const ev = opEvent(this.op);
+    const before = m.actor.getSnapshot();
+    const legal = before.can(ev);
+    const res = resultText(applyOp(r.sys, this.op));
+    r.sys.settle();
+    if (legal) {
+      m.actor.send(ev);
+      const want = m.actor.getSnapshot().context.result;
+      if (res !== want) throw new Error(`${showOp(this.op)} returned ${res}, machine says ${want} (via ${m.actor.getSnapshot().context.via})`);
+    } else if (res !== refusal(ev)) {
+      throw new Error(`${showOp(this.op)} is refused by the machine in ${JSON.stringify(before.value)}: expected ${refusal(ev)}, got ${res}`);
+    }
+    assertMatches(r.sys, m.actor, showOp(this.op));
+    const c = m.actor.getSnapshot().context;
+    if (legal && c.via === 'boot.ok' && c.bootmode === 'linux' && c.firmware === FIRMWARE_NAME) {
+      const got = cmdlineInCard(r.sys, r.imageLen);
+      const want = expectedCmdline(CARD_MEMORY, c.cmdline);
+      if (got !== want) throw new Error(`command line in card memory ${JSON.stringify(got.slice(0, 60))}… (${got.length}) ≠ ${JSON.stringify(want.slice(0, 60))}… (${want.length})`);
+    }
+  }
+  toString(): string {
+    return showOp(this.op);
+  }
+}
+
+export const lifecycleConformance = defineProperty({
+  id: 'lifecycle.conformance',
+  claim: 'sysfs, PM, card and fault commands on a system refine the card-state machine (state, shutdown_status, attributes, errnos, card side)',
+  source: 'facts §3.1–3.3, §4.1, §4.2, §4.5; model/machines/card-state.ts',
+  level: 'conformance',
+  requires: ['system'],
+  runs: 300,
+  build: (impl) =>
+    fc.property(fc.commands([opArb().map((op) => new OpCommand(op))], { maxCommands: 30 }), interleaving(60), (cmds, choices) => {
+      const files = firmwareFiles();
+      const sys = impl.system!.createSystem({ choices: choicesFrom(choices), firmware: files, cardMemoryBytes: CARD_MEMORY, trace: false });
+      const actor = createActor(cardStateMachine, { input: { files: Object.keys(files), badFiles: BAD_FILES } }).start();
+      assertMatches(sys, actor, 'creation');
+      fc.modelRun(() => ({ model: { actor }, real: { sys, imageLen: files[FIRMWARE_NAME]!.length } }), cmds);
+    }),
+});

@@ -1,0 +1,121 @@
+/**
+ * Claim: with our mpssd running (boot on start, reboot after resume, restart on restart), under
+ *   random sysfs writes, PM cycles, card halts/poweroffs/restarts/panics, corrupt images, hanging
+ *   resets and time: (1) at every scheduler step, a card that is offline or reset_failed has no live
+ *   virtio device, and the host never accesses a card ring through BAR0 while the card is not
+ *   online; (2) after every command, no device is live unless the card is online or suspending,
+ *   an offline / reset_failed card has pristine boot parameters (re-initialised by the reset), the
+ *   state, shutdown_status and the daemon's writes equal the composed card-state + daemon-boot
+ *   model, and an online card whose OS runs has exactly the devices the daemon added live; (3) a
+ *   suspend/resume cycle of an online card with no fault pending ends online with the same devices.
+ * Source: facts §4.1, §4.2 (legacy mpssd reaction), §5.1, §5.4, §6.7; model/machines/daemon-boot.ts
+ * Level: system
+ */
+import fc from 'fast-check';
+import type { LiveDevice, MicSystem } from '../../model/contract.ts';
+import { defineProperty } from '../harness.ts';
+import { choicesFrom, interleaving } from '../choices.ts';
+import { BAD_FILES, firmwareFiles } from '../../fixtures/images/card-os.ts';
+import { applyOp, opArb, opEvent, resultText, showOp, type Op } from './ops.ts';
+import { bootParamPristine } from './oracle.ts';
+import { DaemonComposite } from './composite.ts';
+
+const STEP_LIMIT = 200_000;
+const key = (ds: readonly LiveDevice[]): string => JSON.stringify([...ds].map((d) => [d.type, d.offset, d.numVq]).sort());
+
+function overlaps(a: { addr: number; len: number }, r: { cardAddr: number; len: number }): boolean {
+  return a.addr < r.cardAddr + r.len && r.cardAddr < a.addr + a.len;
+}
+
+class StepChecker {
+  private seen = 0;
+  constructor(private readonly sys: MicSystem) {}
+
+  check(where: string): void {
+    const { observe } = this.sys;
+    const state = observe.state(0);
+    if ((state === 'offline' || state === 'reset_failed') && observe.liveDevices(0).length > 0) {
+      throw new Error(`${where}: card is ${state} but ${observe.liveDevices(0).length} virtio device(s) are live`);
+    }
+    const log = observe.bar0Accesses(0);
+    if (log.length > this.seen) {
+      const rings = observe.cardRings(0);
+      for (let i = this.seen; i < log.length; i++) {
+        const a = log[i]!;
+        if (a.state !== 'online' && rings.some((r) => overlaps(a, r))) {
+          throw new Error(`${where}: host ${a.write ? 'wrote' : 'read'} card ring bytes [0x${a.addr.toString(16)}, +${a.len}) while ${a.state}`);
+        }
+      }
+      this.seen = log.length;
+    }
+  }
+
+  /** run to quiescence one step at a time, checking after each */
+  settle(where: string): void {
+    const sched = this.sys.scheduler;
+    for (let n = 0; sched.pending() > 0; n++) {
+      if (n >= STEP_LIMIT) throw new Error(`${where}: no quiescence after ${STEP_LIMIT} steps`);
+      sched.step();
+      this.check(where);
+    }
+    this.sys.settle();
+  }
+}
+
+export const lifecycleInvariants = defineProperty({
+  id: 'lifecycle.invariants',
+  claim: 'no live device or card-ring access while not online, bootparams re-initialised by resets, daemon policy as modelled, same devices after suspend/resume',
+  source: 'facts §4.1, §4.2, §5.1, §5.4, §6.7; model/machines/daemon-boot.ts',
+  level: 'system',
+  requires: ['system'],
+  runs: 80,
+  build: (impl) =>
+    fc.property(fc.array(opArb({ attrs: 1 }), { minLength: 1, maxLength: 25 }), interleaving(200), (ops: Op[], choices) => {
+      const files = firmwareFiles();
+      const sys = impl.system!.createSystem({ daemon: true, choices: choicesFrom(choices), firmware: files, cardMemoryBytes: 256 * 2 ** 20, trace: false });
+      const model = new DaemonComposite(Object.keys(files), BAD_FILES);
+      const steps = new StepChecker(sys);
+      const added = key(sys.observe.addedDevices(0));
+      if (sys.observe.addedDevices(0).length === 0) throw new Error('the daemon added no device');
+      let cycle: { live: string; clean: boolean } | undefined;
+      const after = (what: string): void => {
+        const { observe } = sys;
+        const state = observe.state(0);
+        const c = model.host.getSnapshot().context;
+        if (state !== model.state || observe.shutdownStatus(0) !== c.status) {
+          throw new Error(`after ${what}: ${state}/${observe.shutdownStatus(0)}, model says ${model.state}/${c.status} (via ${c.via})`);
+        }
+        if (JSON.stringify(observe.daemonWrites(0)) !== JSON.stringify(model.writes)) {
+          throw new Error(`after ${what}: daemon wrote ${JSON.stringify(observe.daemonWrites(0))}, model says ${JSON.stringify(model.writes)}`);
+        }
+        const live = observe.liveDevices(0);
+        if (state !== 'online' && state !== 'suspending' && live.length > 0) throw new Error(`after ${what}: ${live.length} device(s) live while ${state}`);
+        if (state === 'offline' || state === 'reset_failed') {
+          const bad = bootParamPristine(observe.devicePage(0));
+          if (bad !== undefined) throw new Error(`after ${what}: card ${state} but bootparam not re-initialised: ${bad}`);
+        }
+        if (state === 'online' && c.cardOs === 'running' && key(live) !== added) {
+          throw new Error(`after ${what}: online with live devices ${key(live)}, the daemon added ${added}`);
+        }
+      };
+      after('creation');
+      for (const op of ops) {
+        const c = model.host.getSnapshot().context;
+        if (op.kind === 'pmSuspend' && c.pm === 'running') {
+          const online = sys.observe.state(0) === 'online' && sys.observe.cardSide(0) === 'os_running';
+          cycle = online ? { live: key(sys.observe.liveDevices(0)), clean: !c.badImage && !c.resetHang } : undefined;
+        } else if (op.kind !== 'pmResume' && op.kind !== 'time' && cycle !== undefined) cycle.clean = false;
+        const want = model.command(opEvent(op));
+        const got = resultText(applyOp(sys, op));
+        steps.settle(showOp(op));
+        if (got !== want) throw new Error(`${showOp(op)} returned ${got}, model says ${want}`);
+        after(showOp(op));
+        if (op.kind === 'pmResume' && got === 'ok' && cycle !== undefined) {
+          if (cycle.clean && (sys.observe.state(0) !== 'online' || key(sys.observe.liveDevices(0)) !== cycle.live)) {
+            throw new Error(`suspend/resume cycle ended ${sys.observe.state(0)} with devices ${key(sys.observe.liveDevices(0))}, before: ${cycle.live}`);
+          }
+          cycle = undefined;
+        }
+      }
+    }),
+});
