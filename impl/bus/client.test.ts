@@ -128,4 +128,45 @@ describe('dma client over the engine', () => {
     expect(ch.syncWait(t.submit() as number, 1000)).toBe('error');
     expect(d.engine.regs(4).dcherr).not.toBe(0);
   });
+
+  test('a stalled engine makes syncWait give up after 5 s of virtual time', () => {
+    const { p, d } = setup();
+    const ch = chan(d.card.requestChannel(7));
+    p.scheduler.faults.arm('dma.ch7.stall');
+    const t = ch.prepMemcpy(0x1000, 0x2000, 64, 0);
+    if (isErr(t)) throw new Error(t.detail);
+    const t0 = p.scheduler.now;
+    expect(ch.syncWait(t.submit() as number)).toBe('error');
+    expect(p.scheduler.now - t0).toBeGreaterThanOrEqual(5_000_000_000);
+    expect(d.engine.regs(7).dcherr).toBe(0);
+  });
+
+  test('prepInterrupt emits the doubled status and its callback runs from the interrupt', () => {
+    const { p, d } = setup();
+    const ch = chan(d.host.requestChannel(2));
+    expect(ch.prepInterrupt(0)).toMatchObject({ reason: 'zero-length' });
+    const t = ch.prepInterrupt(DMA_PREP_INTERRUPT);
+    if (isErr(t)) throw new Error(t.detail);
+    let ran = 0;
+    t.callback = () => ran++;
+    const head = d.engine.regs(2).dhpr;
+    t.submit();
+    ch.issuePending();
+    expect((d.engine.regs(2).dhpr - head + 64) % 64).toBe(2);
+    p.scheduler.runUntilIdle();
+    expect(ran).toBe(1);
+  });
+
+  test('the raw BAR4 path reads and stores what the hardware holds', () => {
+    const { p, d } = setup();
+    const regs = p.cards[0]!.regs;
+    chan(d.card.requestChannel(4));
+    const base = 0x1a000 + 4 * 0x40;
+    // DTPR is the hardware's: a raw write is ignored
+    regs.write32(base + 0x08, 17);
+    expect(regs.read32(base + 0x08)).toBe(0);
+    expect(regs.peek(base + 0x08)).toBe(0);
+    expect(regs.read32(0x1a280)).toBe(d.engine.port('card').readDcr());
+  });
 });
+

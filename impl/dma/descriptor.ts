@@ -135,7 +135,14 @@ export function encodeNop(out: DescWords): void {
   out.w3 = typeWord(MIC_DMA_DESC_NOP);
 }
 
-/** writes the four words at addr of a port; a fault is returned as is */
+const staging = new Uint8Array(16);
+const stagingView = new DataView(staging.buffer);
+
+/** writes the four words at addr of a port in one 16-byte write; a fault is returned as is */
 export function writeDescriptor(mem: MemPort, addr: number, w: DescWords) {
-  return mem.write32(addr, w.w0) ?? mem.write32(addr + 4, w.w1) ?? mem.write32(addr + 8, w.w2) ?? mem.write32(addr + 12, w.w3);
+  stagingView.setUint32(0, w.w0, true);
+  stagingView.setUint32(4, w.w1, true);
+  stagingView.setUint32(8, w.w2, true);
+  stagingView.setUint32(12, w.w3, true);
+  return mem.write(addr, staging);
 }

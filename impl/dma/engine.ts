@@ -81,6 +81,8 @@ export class DmaEngineImpl implements DmaEngine {
   private readonly violationLog: OwnershipViolation[] = [];
   private readonly ports: Record<DmaSide, DmaRegisterPort>;
   private readonly words: DescWords = { w0: 0, w1: 0, w2: 0, w3: 0 };
+  private readonly fetch = new Uint8Array(MIC_DMA_DESC_SIZE);
+  private readonly fetchView = new DataView(this.fetch.buffer);
   private readonly mem: MemPort;
 
   constructor(
@@ -102,16 +104,15 @@ export class DmaEngineImpl implements DmaEngine {
     // raw BAR4 path: no origin known, no ownership check
     ep.regs.hook(BAR4.DMA_CH(0), MIC_DMA_NUM_CHAN * DMA_CHANNEL_STRIDE, {
       read: (off) => this.readReg(this.chans[(off - BAR4.DMA_CH(0)) >> 6]!, (off - BAR4.DMA_CH(0)) & 63),
+      // the register file stores the written value first; writeReg then pokes what the hardware holds
       write: (off, value) => {
         this.writeReg(this.chans[(off - BAR4.DMA_CH(0)) >> 6]!, (off - BAR4.DMA_CH(0)) & 63, value >>> 0);
-        return false;
       },
     });
     ep.regs.hook(BAR4.DCR, 4, {
       read: () => this.dcr,
       write: (_off, value) => {
         this.setDcr(value >>> 0);
-        return false;
       },
     });
     this.ports = { host: this.makePort('host'), card: this.makePort('card') };
@@ -225,7 +226,12 @@ export class DmaEngineImpl implements DmaEngine {
         }
         break;
       }
-      case R.DHPR.offset: this.writeHead(ch, v); break;
+      case R.DHPR.offset: {
+        // the doorbell of the hot path: only DHPR can have changed (fail() mirrors the rest)
+        this.writeHead(ch, v);
+        this.ep.regs.poke(ch.base + R.DHPR.offset, ch.dhpr);
+        return;
+      }
       case R.DRAR_LO.offset: ch.drarLo = v; break;
       case R.DRAR_HI.offset: this.programRing(ch, v); break;
       case R.DCHERRMSK.offset: ch.dcherrmsk = v; break;
@@ -286,6 +292,12 @@ export class DmaEngineImpl implements DmaEngine {
     this.kick(ch);
   }
 
+  /** after a step only the tail and DSTAT change */
+  private mirrorTail(ch: ChannelHw): void {
+    this.ep.regs.poke(ch.base + R.DTPR.offset, ch.dtpr);
+    this.ep.regs.poke(ch.base + R.DSTAT.offset, this.dstat(ch));
+  }
+
   private mirror(ch: ChannelHw): void {
     const r = this.ep.regs;
     r.poke(ch.base + R.DCAR.offset, ch.dcar);
@@ -312,21 +324,18 @@ export class DmaEngineImpl implements DmaEngine {
       this.fail(ch, DCHERR_INJECTED);
       return;
     }
-    const slot = ch.ringAddr + ch.dtpr * MIC_DMA_DESC_SIZE;
     const m = this.mem;
     const w = this.words;
-    const a = m.read32(slot);
-    const b = m.read32(slot + 4);
-    const c = m.read32(slot + 8);
-    const d = m.read32(slot + 12);
-    if (typeof a !== 'number' || typeof b !== 'number' || typeof c !== 'number' || typeof d !== 'number') {
+    // one 16-byte fetch, decoded as four little-endian words
+    if (m.readInto(ch.ringAddr + ch.dtpr * MIC_DMA_DESC_SIZE, this.fetch) !== undefined) {
       this.fail(ch, DCHERR_RING);
       return;
     }
-    w.w0 = a;
-    w.w1 = b;
-    w.w2 = c;
-    w.w3 = d;
+    const f = this.fetchView;
+    w.w0 = f.getUint32(0, true);
+    w.w1 = f.getUint32(4, true);
+    w.w2 = f.getUint32(8, true);
+    w.w3 = f.getUint32(12, true);
     const r = executeDescriptor(m, w, ch.progress);
     if (r < 0) {
       ch.progress.off = 0;
@@ -339,7 +348,7 @@ export class DmaEngineImpl implements DmaEngine {
     }
     ch.dtpr = ch.dtpr + 1 === ch.ringSize ? 0 : ch.dtpr + 1;
     ch.consumed++;
-    this.mirror(ch);
+    this.mirrorTail(ch);
     if (r === 1) this.interrupt(ch);
     this.kick(ch);
   }

@@ -7,6 +7,13 @@ import type { MemFault } from '../../model/contract/memory.ts';
 
 export type MemFaultReason = MemFault['reason'];
 
+/**
+ * The largest `read(addr, len)` that returns a fresh array: beyond it the allocation itself could
+ * throw (a bug by our rules), so a larger len is a 'bad-argument' fault; use readInto with a caller
+ * buffer or copyBetween for big moves.
+ */
+export const MAX_FRESH_READ = 2 ** 30;
+
 export function memFault(reason: MemFaultReason, space: string, addr: number, len: number): MemFault {
   return { kind: 'mem-fault', reason, space, addr, len };
 }

@@ -75,6 +75,12 @@ function copyForward(from: PageTable, src: number, to: PageTable, dst: number, l
       off += n;
       continue;
     }
+    if (len - off === PAGE_SIZE && s % PAGE_SIZE === 0 && d % PAGE_SIZE === 0) {
+      // exactly one whole page left: page to page, no slab view to build
+      to.getOrAlloc(pageOf(d)).bytes.set(srcPage.bytes);
+      off += PAGE_SIZE;
+      continue;
+    }
     // one move for the longest run that is contiguous in one slab on both sides
     const sExt = extent(from, srcPage, srcPn, s, len - off, false);
     const dstPn = pageOf(d);

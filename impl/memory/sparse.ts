@@ -14,7 +14,7 @@
  * access changes nothing. Multi-byte values are little-endian (the X100 and the host are x86).
  */
 import type { MemFault, SparseMemory } from '../../model/contract/memory.ts';
-import { checkRange, memFault, u64Bits, validUint } from './fault.ts';
+import { checkRange, MAX_FRESH_READ, memFault, u64Bits, validUint } from './fault.ts';
 import { digestChunks } from './digest.ts';
 import { PAGE_SIZE, PageTable, pageOf } from './pages.ts';
 import { mergeSorted, touchedChunks } from './chunks.ts';
@@ -229,6 +229,7 @@ export class SparseMemoryImpl implements SparseMemory {
   read(addr: number, len: number): Uint8Array | MemFault {
     const f = checkRange(this.name, this.size, addr, len);
     if (f) return f;
+    if (len > MAX_FRESH_READ) return memFault('bad-argument', this.name, addr, len);
     const out = new Uint8Array(len);
     this.readUnchecked(addr, out);
     return out;

@@ -20,7 +20,7 @@
  *    leaf ports themselves never fault inside their own range (true of every port in impl/memory).
  */
 import type { MemFault, MemPort, Window, WindowedView } from '../../model/contract/memory.ts';
-import { checkRange, memFault, u64Bits, validUint } from './fault.ts';
+import { checkRange, MAX_FRESH_READ, memFault, u64Bits, validUint } from './fault.ts';
 import { SparseMemoryImpl } from './sparse.ts';
 import { leavesOf, type Leaf, type Resolvable } from './leaves.ts';
 import { copyBetween } from './copy.ts';
@@ -232,6 +232,7 @@ export class WindowedViewImpl implements WindowedView, Resolvable {
   read(addr: number, len: number): Uint8Array | MemFault {
     const f = checkRange(this.name, this.size, addr, len);
     if (f) return f;
+    if (len > MAX_FRESH_READ) return memFault('bad-argument', this.name, addr, len);
     const out = new Uint8Array(len);
     return this.readInto(addr, out) ?? out;
   }

@@ -89,10 +89,8 @@ export const DCHERR_RING = 1 << 6;
 /** an error injected through the fault point dma.ch<n>.descError */
 export const DCHERR_INJECTED = 1 << 7;
 
-/** card physical address of the SMPT window: card addresses at or above it reach host memory (facts §2) */
-export const SMPT_WINDOW_BASE = 0x80_0000_0000;
-export const SMPT_PAGE_SHIFT = 34;
-export const SMPT_PAGE_SIZE = 2 ** SMPT_PAGE_SHIFT;
+/** card addresses at or above the SMPT window base reach host memory (facts §2); pcie owns the numbers */
+export { SMPT_WINDOW_BASE, SMPT_PAGE_SHIFT, SMPT_PAGE_SIZE } from './pcie.ts';
 /** descriptor addresses are 40 bits */
 export const MIC_DMA_ADDR_LIMIT = 2 ** 40;
 

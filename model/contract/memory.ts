@@ -14,7 +14,13 @@ export interface MemFault {
   readonly len: number;
 }
 
-/** One address space: sparse RAM, or a view made of windows onto other spaces. */
+/**
+ * One address space: sparse RAM, or a view made of windows onto other spaces.
+ * Every access is checked before anything moves: addr and len must be safe integers ('bad-argument'
+ * otherwise), 0 <= addr, 0 <= len, addr + len <= size ('out-of-range' otherwise); a write value must
+ * fit its width, negatives taken as two's complement ('bad-argument' otherwise). An access that
+ * faults changes nothing. Multi-byte values are little-endian.
+ */
 export interface MemPort {
   readonly name: string;
   /** addresses are valid in [0, size) */
@@ -32,7 +38,7 @@ export interface MemPort {
   write64(addr: number, value: bigint | number): MemFault | undefined;
   /** copy `dst.length` bytes starting at addr into dst */
   readInto(addr: number, dst: Uint8Array): MemFault | undefined;
-  /** a fresh copy of len bytes */
+  /** a fresh copy of len bytes (len > 2^30 may be refused with 'bad-argument': use readInto) */
   read(addr: number, len: number): Uint8Array | MemFault;
   write(addr: number, src: Uint8Array): MemFault | undefined;
   fill(addr: number, len: number, byte: number): MemFault | undefined;
@@ -40,7 +46,11 @@ export interface MemPort {
   copy(dst: number, src: number, len: number): MemFault | undefined;
 }
 
-/** RAM whose 4 KiB pages are allocated on first write; untouched memory reads as zeros. */
+/**
+ * RAM whose 4 KiB pages are allocated on first write; untouched memory reads as zeros and reads never
+ * allocate. Writing only zeros into an untouched page need not allocate it, and a zero fill of a whole
+ * page may release it: `pagesAllocated` bounds the pages holding non-zero bytes, it is not content.
+ */
 export interface SparseMemory extends MemPort {
   readonly pageSize: number;
   /** pages currently allocated */
@@ -63,8 +73,13 @@ export interface Window {
   readonly label: string;
 }
 
-/** An address space made of windows; access outside every window is an 'unmapped' fault. */
+/**
+ * An address space made of windows; an access with any byte outside every window is an 'unmapped'
+ * fault (nothing moves). An access spanning adjacent windows works piecewise; a scalar inside one
+ * window reaches the target as the same scalar access.
+ */
 export interface WindowedView extends MemPort {
+  /** throws (a caller bug) if the window overlaps another, leaves the view or leaves its target */
   map(window: Window): void;
   unmap(base: number): boolean;
   windows(): readonly Window[];

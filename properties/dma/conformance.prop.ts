@@ -58,7 +58,7 @@ export const channelConformance = defineProperty({
   source: 'model/machines/dma-channel.ts; facts §7.1, §7.3, §7.5; DESIGN.md §6',
   level: 'conformance',
   requires: ['sim', 'memory', 'pcie', 'dma'],
-  runs: 40,
+  runs: 150,
   build: (impl) =>
     fc.property(fc.nat({ max: 7 }), fc.array(cmdArb, { minLength: 5, maxLength: 50 }), interleaving(100), (ch, cmds, choices) => {
       const rig = makeRig(buildWorld(impl, choices, CONF_RING), ch);

@@ -30,7 +30,7 @@ export const errorsHaltAndRecover = defineProperty({
   source: 'facts §7.1, §7.3, §7.5; issue 3 item 1',
   level: 'component',
   requires: ['sim', 'memory', 'pcie', 'dma'],
-  runs: 25,
+  runs: 80,
   build: (impl) =>
     fc.property(
       fc.array(opArb(), { minLength: 1, maxLength: 20 }),

@@ -18,7 +18,7 @@ export const exactlyOnce = defineProperty({
   source: 'facts §7.5; DESIGN.md §6',
   level: 'component',
   requires: ['sim', 'memory', 'pcie', 'dma'],
-  runs: 25,
+  runs: 80,
   build: (impl) =>
     fc.property(fc.array(opArb(), { minLength: 1, maxLength: 30 }), interleaving(300), (ops, choices) => {
       const run = runTraffic(impl, ops, choices);

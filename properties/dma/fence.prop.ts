@@ -45,7 +45,7 @@ export const fenceOrder = defineProperty({
   source: 'facts §7.5, §7.3',
   level: 'component',
   requires: ['sim', 'memory', 'pcie', 'dma'],
-  runs: 15,
+  runs: 50,
   build: (impl) =>
     fc.property(fc.array(groupArb, { minLength: 1, maxLength: 16 }), interleaving(400), (groups, choices) => {
       const w = buildWorld(impl, choices, MIC_DMA_DESC_RX_SIZE);

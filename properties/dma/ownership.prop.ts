@@ -38,7 +38,7 @@ export const ownership = defineProperty({
   source: 'facts §7.1, §7.2',
   level: 'component',
   requires: ['sim', 'memory', 'pcie', 'dma'],
-  runs: 25,
+  runs: 60,
   build: (impl) =>
     fc.property(
       fc.array(opArb(), { minLength: 1, maxLength: 10 }),

@@ -17,7 +17,7 @@ import type { ByteSpaceModel } from './ops.ts';
 const memSize = fc.oneof(fc.integer({ min: 1, max: 12 * PAGE + 99 }), fc.constantFrom(9 * PAGE + 123, 6 * PAGE + 4000, 16 * PAGE));
 
 /** initial contents, written in random order so pages sit in their slabs out of address order */
-const seedWrite = fc.record({ frac: fc.double({ min: 0, max: 1, noNaN: true }), len: fc.oneof(fc.integer({ min: 1, max: 600 }), fc.integer({ min: 1, max: 2 * PAGE })), seed: fc.integer({ min: 1, max: 255 }), port: fc.nat({ max: 1 }) });
+const seedWrite = fc.record({ frac: fc.double({ min: 0, max: 1, noNaN: true }), len: fc.oneof(fc.integer({ min: 1, max: 600 }), fc.integer({ min: PAGE / 2, max: 2 * PAGE })), seed: fc.integer({ min: 1, max: 255 }), port: fc.nat({ max: 1 }) });
 
 /** `near`: copy within the source space to the source address moved by this many bytes (overlap) */
 const copyOp = fc.record({
@@ -27,6 +27,8 @@ const copyOp = fc.record({
   b: addrSpec,
   len: lenSpec,
   near: fc.option(fc.integer({ min: -2 * PAGE - 3, max: 2 * PAGE + 3 }), { freq: 2 }),
+  /** stretch the length so the destination ends exactly on a page boundary */
+  endOnPage: fc.boolean(),
 });
 
 export const copyBetweenModel = defineProperty({
@@ -35,19 +37,22 @@ export const copyBetweenModel = defineProperty({
   source: 'issue 2 item 3; DESIGN.md §1',
   level: 'unit',
   requires: ['memory'],
-  runs: 100,
+  runs: 300,
   build: (impl) =>
     fc.property(
       memSize,
       memSize,
-      fc.array(seedWrite, { maxLength: 10 }),
+      fc.array(seedWrite, { maxLength: 12 }),
+      fc.boolean(),
       fc.record({ split: fc.double({ min: 0, max: 1, noNaN: true }), gap: fc.constantFrom(0, 0, 1, 100), ta: fc.double({ min: 0, max: 1, noNaN: true }), tb: fc.double({ min: 0, max: 1, noNaN: true }) }),
       fc.array(copyOp, { minLength: 3, maxLength: 25 }),
-      (sizeA, sizeB, writes, layout, ops) => {
+      (sizeA, sizeB, writesGiven, descending, layout, ops) => {
         const mem = impl.memory!;
         const a = mem.createSparseMemory(sizeA, 'a');
         const b = mem.createSparseMemory(sizeB, 'b');
         const flat = [new Uint8Array(sizeA), new Uint8Array(sizeB)];
+        // descending: pages get allocated in reverse address order, so neighbours sit in a slab backwards
+        const writes = descending ? [...writesGiven].sort((x, y) => y.frac - x.frac) : writesGiven;
         for (const w of writes) {
           const port = w.port === 0 ? a : b;
           const at = Math.floor(w.frac * port.size);
@@ -80,7 +85,8 @@ export const copyBetweenModel = defineProperty({
           const dm = models[dstPort]!;
           const srcAddr = resolveAddr(op.a, sm.size);
           const dstAddr = op.near === null ? resolveAddr(op.b, dm.size) : srcAddr + op.near;
-          const len = resolveLen(op.len, Math.min(sm.size, dm.size), Math.max(srcAddr, dstAddr));
+          const rawLen = resolveLen(op.len, Math.min(sm.size, dm.size), Math.max(srcAddr, dstAddr));
+          const len = op.endOnPage && Number.isSafeInteger(rawLen) && Number.isSafeInteger(dstAddr) && rawLen > 0 ? Math.ceil((dstAddr + rawLen) / PAGE) * PAGE - dstAddr : rawLen;
           const what = `op ${step}: copyBetween(${ports[op.src]!.name}@${srcAddr} → ${ports[dstPort]!.name}@${dstAddr}, len ${len})`;
           const reasons = new Set<string>();
           const rs = rangeFault(sm.size, srcAddr, len);

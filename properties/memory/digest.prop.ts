@@ -51,7 +51,7 @@ export const digestContent = defineProperty({
   source: 'issue 2 item 3; DESIGN.md §6',
   level: 'unit',
   requires: ['memory'],
-  runs: 100,
+  runs: 150,
   build: (impl) =>
     fc.property(rangeSpec, content, zeroNoise, outside, mutation, (r, writes, noise, out, mut) => {
       const mem = impl.memory!;

@@ -17,7 +17,7 @@ export const flatModel = defineProperty({
   source: 'issue 2 item 3',
   level: 'unit',
   requires: ['memory'],
-  runs: 150,
+  runs: 300,
   build: (impl) =>
     fc.property(smallSize, fc.array(memOp, { minLength: 5, maxLength: 40 }), (size, ops) => {
       const mem = impl.memory!.createSparseMemory(size, 'ram');

@@ -143,10 +143,10 @@ export function runOp(port: MemPort, m: ByteSpaceModel, op: MemOp, at?: number):
       return { faulted: false, writes: true };
     }
     case 'fill': {
-      // zero fills a third of the time, half of them whole aligned pages: a sparse memory may release
+      // zero fills a third of the time, most of them whole aligned pages: a sparse memory may release
       // such pages, and a later write must then get a clean page again
       const byte = op.seed % 3 === 0 ? 0 : Number(resolveValue(op.value, 1));
-      const whole = op.seed % 6 === 0 && Number.isSafeInteger(addr) && addr > 0;
+      const whole = op.seed % 3 === 0 && (op.seed >> 2) % 3 !== 0 && Number.isSafeInteger(addr) && addr > 0;
       const at = whole ? addr - (addr % 4096) : addr;
       const n = whole ? 4096 * (1 + ((op.seed >> 3) % 2)) : len;
       const ok = leBytes(byte, 1);

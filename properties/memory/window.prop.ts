@@ -60,7 +60,7 @@ export const windowModel = defineProperty({
   source: 'issue 2 item 3; DESIGN.md §1, §6',
   level: 'unit',
   requires: ['memory'],
-  runs: 100,
+  runs: 200,
   build: (impl) =>
     fc.property(
       fc.integer({ min: 1, max: 6 * PAGE + 5 }),
