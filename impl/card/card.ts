@@ -158,8 +158,9 @@ export class Card {
     return true;
   }
 
+  /** a panic can also hit an OS that is already shutting down */
   panic(): boolean {
-    if (this.side !== 'os_running' || this.os === undefined) return false;
+    if ((this.side !== 'os_running' && this.side !== 'shutting_down') || this.os === undefined) return false;
     const os = this.os;
     os.panic();
     this.gen++;

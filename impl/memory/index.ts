@@ -11,8 +11,8 @@ import { copyBetween } from './copy.ts';
 export { SparseMemoryImpl, PAGE_SIZE, pageOf } from './sparse.ts';
 export { WindowedViewImpl } from './window.ts';
 export { copyBetween } from './copy.ts';
-export { memFault, isMemFault, checkRange } from './fault.ts';
-export { leavesOf, type Leaf } from './leaves.ts';
+export { memFault, isMemFault, checkRange, validUint, u64Bits, MAX_FRESH_READ } from './fault.ts';
+export { leavesOf, isResolvable, type Leaf, type Resolvable } from './leaves.ts';
 
 export function createSparseMemory(size: number, name?: string): SparseMemoryImpl {
   return new SparseMemoryImpl(size, name);

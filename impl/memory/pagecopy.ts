@@ -3,9 +3,10 @@
  *
  * Forward, the copy moves runs that lie contiguously in one slab on each side (pages written front
  * to back sit back to back in a slab, pages.ts) with one `Uint8Array.set`/`copyWithin` each — both
- * overlap-safe — which is what makes a 64 KiB copy cost about one raw copy. When the ranges overlap in one memory and the destination is
- * above the source, pieces go from the end so no source byte is overwritten before it is read.
- * An absent source page copies as zeros without allocating the destination.
+ * overlap-safe — which is what makes a 64 KiB copy cost about one raw copy. When the ranges overlap
+ * in one memory and the destination is above the source, pieces go from the end (one page piece at
+ * a time) so no source byte is overwritten before it is read. An absent source page copies as zeros
+ * without allocating the destination.
  */
 import { PAGE_SIZE, pageOf, type Page, type PageTable } from './pages.ts';
 import { mergeSorted, touchedChunks } from './chunks.ts';
