@@ -19,7 +19,7 @@ import { BAD_FILES, firmwareFiles, FIRMWARE_NAME } from '../../fixtures/images/c
 import { applyOp, opArb, opEvent, resultText, showOp, type Op } from './ops.ts';
 import { cmdlineInCard, expectedCmdline, expectedSide } from './oracle.ts';
 
-const CARD_MEMORY = 256 * 2 ** 20;
+export const CARD_MEMORY = 256 * 2 ** 20;
 
 interface Model {
   actor: Actor<typeof cardStateMachine>;
@@ -60,31 +60,36 @@ export function assertMatches(sys: MicSystem, actor: Actor<typeof cardStateMachi
   }
 }
 
+/** one command on system and machine: result or refusal errno, then everything observable */
+export function conformStep(sys: MicSystem, actor: Actor<typeof cardStateMachine>, op: Op, imageLen: number): void {
+  const ev = opEvent(op);
+  const before = actor.getSnapshot();
+  const legal = before.can(ev);
+  const res = resultText(applyOp(sys, op));
+  sys.settle();
+  if (legal) {
+    actor.send(ev);
+    const want = actor.getSnapshot().context.result;
+    if (res !== want) throw new Error(`${showOp(op)} returned ${res}, machine says ${want} (via ${actor.getSnapshot().context.via})`);
+  } else if (res !== refusal(ev)) {
+    throw new Error(`${showOp(op)} is refused by the machine in ${JSON.stringify(before.value)}: expected ${refusal(ev)}, got ${res}`);
+  }
+  assertMatches(sys, actor, showOp(op));
+  const c = actor.getSnapshot().context;
+  if (legal && c.via === 'boot.ok' && c.bootmode === 'linux' && c.firmware === FIRMWARE_NAME) {
+    const got = cmdlineInCard(sys, imageLen);
+    const want = expectedCmdline(CARD_MEMORY, c.cmdline);
+    if (got !== want) throw new Error(`command line in card memory ${JSON.stringify(got.slice(0, 60))}… (${got.length}) ≠ ${JSON.stringify(want.slice(0, 60))}… (${want.length})`);
+  }
+}
+
 class OpCommand implements fc.Command<Model, Real> {
   constructor(readonly op: Op) {}
   check(): boolean {
     return true;
   }
   run(m: Model, r: Real): void {
-    const ev = opEvent(this.op);
-    const before = m.actor.getSnapshot();
-    const legal = before.can(ev);
-    const res = resultText(applyOp(r.sys, this.op));
-    r.sys.settle();
-    if (legal) {
-      m.actor.send(ev);
-      const want = m.actor.getSnapshot().context.result;
-      if (res !== want) throw new Error(`${showOp(this.op)} returned ${res}, machine says ${want} (via ${m.actor.getSnapshot().context.via})`);
-    } else if (res !== refusal(ev)) {
-      throw new Error(`${showOp(this.op)} is refused by the machine in ${JSON.stringify(before.value)}: expected ${refusal(ev)}, got ${res}`);
-    }
-    assertMatches(r.sys, m.actor, showOp(this.op));
-    const c = m.actor.getSnapshot().context;
-    if (legal && c.via === 'boot.ok' && c.bootmode === 'linux' && c.firmware === FIRMWARE_NAME) {
-      const got = cmdlineInCard(r.sys, r.imageLen);
-      const want = expectedCmdline(CARD_MEMORY, c.cmdline);
-      if (got !== want) throw new Error(`command line in card memory ${JSON.stringify(got.slice(0, 60))}… (${got.length}) ≠ ${JSON.stringify(want.slice(0, 60))}… (${want.length})`);
-    }
+    conformStep(r.sys, m.actor, this.op, r.imageLen);
   }
   toString(): string {
     return showOp(this.op);

@@ -1,6 +1,7 @@
 import type { PropertyDef } from '../harness.ts';
 import { lifecycleConformance } from './conformance.prop.ts';
 import { lifecycleInvariants } from './invariants.prop.ts';
+import { exhaustiveCardSide, exhaustiveCardState } from './exhaustive.prop.ts';
 
 /** the lifecycle properties, in the order they run */
-export const properties: readonly PropertyDef[] = [lifecycleConformance, lifecycleInvariants];
+export const properties: readonly PropertyDef[] = [lifecycleConformance, lifecycleInvariants, exhaustiveCardState, exhaustiveCardSide];
