@@ -7,10 +7,13 @@ import type {
   AttrResult, CardSideState, ImageDamage, LiveDevice, MicSystem, SystemComponents, SystemConfig, SystemObservers,
 } from '../model/contract.ts';
 import { encodeCardImage } from '../model/layout/card-image.ts';
+import { MIC_DP_SIZE } from '../model/layout/device-page.ts';
 import { DEFAULT_FIRMWARE, MIC_SUSPEND_TIMEOUT_NS } from '../model/constants/lifecycle.ts';
 import { simComponents } from './sim/index.ts';
 import { memoryComponents } from './memory/index.ts';
 import { createPlatformWith } from './pcie/index.ts';
+import { attachDma } from './bus/index.ts';
+import type { DmaCard } from '../model/contract.ts';
 import { MicHostDriver, HostAllocator, readAttr as hostReadAttr, writeAttr as hostWriteAttr, type FirmwareStore } from './host/index.ts';
 import { Bar0Spy } from './host/bar0-spy.ts';
 import { Card } from './card/index.ts';
@@ -20,6 +23,10 @@ import { Mpssd, DEFAULT_DEVICES } from './daemon/index.ts';
 const HOST_HEAP_BASE = 2 ** 32;
 /** a settle that needs more steps than this is a livelock of our own code */
 const SETTLE_MAX_STEPS = 2_000_000;
+/** DMA rings of the lifecycle system: small (the lifecycle moves no data) [model choice] */
+const DMA_RING_SIZE = 256;
+/** card memory the DMA drivers take, at the top of GDDR, clear of the card OS heap */
+const DMA_CARD_RESERVE = 2 ** 20;
 
 /** the default card OS: a small well-formed image (fixtures/images makes others) */
 export function defaultCardImage(): Uint8Array {
@@ -35,6 +42,7 @@ export interface ReferenceSystem extends MicSystem {
   readonly cards: readonly Card[];
   readonly daemons: readonly (Mpssd | undefined)[];
 }
+
 
 export function createReferenceSystem(config: SystemConfig = {}): ReferenceSystem {
   const sched = simComponents.createScheduler({
@@ -70,6 +78,26 @@ export function createReferenceSystem(config: SystemConfig = {}): ReferenceSyste
     drivers.push(drv);
     spies.push(spy);
   });
+
+  // DMA integration (facts §7.1, §7.6): engine and bus per card; devices follow the card's lifecycle
+  const dmaCards: (DmaCard | undefined)[] = [];
+  if (config.dma === true) {
+    platform.cards.forEach((ep, i) => {
+      const dc = attachDma(platform, i, { ringSize: DMA_RING_SIZE, cardAllocBase: ep.cardMemory.size - DMA_CARD_RESERVE });
+      if ('kind' in dc) throw new Error(`mic${i}: DMA attach failed: ${dc.detail}`);
+      dmaCards.push(dc);
+      const dev = (side: 'host' | 'card') => dc.bus.devices().find((d) => d.side === side);
+      const hostDev = dev('host');
+      const cardDev = dev('card');
+      // attachDma registers both at once; a card that is not started has neither
+      if (hostDev) dc.bus.unregisterDevice(hostDev);
+      if (cardDev) dc.bus.unregisterDevice(cardDev);
+      drivers[i]!.hooks.started.push(() => hostDev && dc.bus.registerDevice(hostDev));
+      drivers[i]!.hooks.stopping.push(() => hostDev && dc.bus.unregisterDevice(hostDev));
+      cards[i]!.hooks.osUp.push(() => cardDev && dc.bus.registerDevice(cardDev));
+      cards[i]!.hooks.osDown.push(() => cardDev && dc.bus.unregisterDevice(cardDev));
+    });
+  }
 
   let pm: 'running' | 'preparing' | 'asleep' | 'resuming' = 'running';
 
@@ -137,8 +165,8 @@ export function createReferenceSystem(config: SystemConfig = {}): ReferenceSyste
     shutdownStatus: (i) => drv(i).shutdownStatus,
     cardSide: (i): CardSideState => cardOf(i).side,
     devicePage: (i) => {
-      const r = platform.hostMemory.read(drv(i).dp, 4096);
-      return r instanceof Uint8Array ? r : new Uint8Array(4096);
+      const r = platform.hostMemory.read(drv(i).dp, MIC_DP_SIZE);
+      return r instanceof Uint8Array ? r : new Uint8Array(MIC_DP_SIZE);
     },
     liveDevices: (i): readonly LiveDevice[] => cardOf(i).liveDevices(),
     addedDevices: (i): readonly LiveDevice[] =>
@@ -147,6 +175,7 @@ export function createReferenceSystem(config: SystemConfig = {}): ReferenceSyste
     bar0Accesses: (i) => spies[i]?.log ?? [],
     cardView: (i) => platform.cards[i]!.cardView,
     daemonWrites: (i) => daemons[i]?.writes ?? [],
+    mbusDevices: (i) => dmaCards[i]?.bus.devices().map((d) => d.name) ?? [],
     trace: () => sched.trace.text(),
   };
 

@@ -10,15 +10,17 @@
  *    doorbell and no devices.
  */
 import type { CardSideState, ImageDamage, PcieEndpoint, Scheduler } from '../../model/contract.ts';
-import { BAR4, SPAD_INDEX, RGCR_RESET } from '../../model/layout/sbox.ts';
+import { BAR4, SPAD_INDEX, RGCR_RESET, apicicrBits } from '../../model/layout/sbox.ts';
+import { alignUp, getBits } from '../../model/layout/table.ts';
 import { cardImageHeader, checkCardImage } from '../../model/layout/card-image.ts';
-import { BOOTSTRAP_APIC_ID, BOOTSTRAP_BOOT_ADDR, CARD_RESET_NS, POSTCODE, type CardShutdownKind } from '../../model/constants/lifecycle.ts';
+import { BOOT_ADDR_MASK, BOOTSTRAP_APIC_ID, BOOTSTRAP_BOOT_ADDR, CARD_RESET_NS, POSTCODE, type CardShutdownKind } from '../../model/constants/lifecycle.ts';
 import { BOOTSTRAP_DOORBELL, BOOTSTRAP_VECTOR, CARD_DOORBELL_IRQ_BASE } from '../../model/constants/pcie.ts';
 import { CardDoorbells } from './doorbells.ts';
 import { CardOs } from './os.ts';
 
 /** card RAM the OS allocates from (above the image at 64 MiB and a ramdisk of up to 64 MiB at 128 MiB) [model choice] */
 export const CARD_HEAP_BASE = 192 * 2 ** 20;
+const CARD_PAGE = 4096;
 
 export class Card {
   side: CardSideState = 'in_reset';
@@ -31,6 +33,8 @@ export class Card {
   readonly doorbells = new CardDoorbells();
   readonly who: string;
   readonly resetFault: string;
+  /** the card OS came up / went away (the system registers the card's DMA mbus device on them) */
+  readonly hooks = { osUp: [] as (() => void)[], osDown: [] as (() => void)[] };
 
   constructor(
     private readonly sched: Scheduler,
@@ -61,6 +65,7 @@ export class Card {
   }
 
   private hardwareReset(): void {
+    if (this.os !== undefined) for (const h of this.hooks.osDown) h();
     this.gen++;
     this.os?.devices?.drop();
     this.os = undefined;
@@ -80,7 +85,7 @@ export class Card {
 
   private irq(irq: number): void {
     if (irq === CARD_DOORBELL_IRQ_BASE + BOOTSTRAP_DOORBELL && this.side === 'bootstrap_ready') {
-      const vector = this.ep.regs.peek(BAR4.APICICR(BOOTSTRAP_DOORBELL)) & 0xff;
+      const vector = Number(getBits(BigInt(this.ep.regs.peek(BAR4.APICICR(BOOTSTRAP_DOORBELL)) >>> 0), apicicrBits.fields.VECTOR));
       if (vector === BOOTSTRAP_VECTOR) return this.sched.post(this.who, 'bootstrap download', () => this.takeDownload());
     }
     this.doorbells.dispatch(irq);
@@ -96,7 +101,7 @@ export class Card {
     const regs = this.ep.regs;
     const info = regs.peek(BAR4.SPAD(SPAD_INDEX.DOWNLOAD_INFO));
     regs.write32(BAR4.SPAD(SPAD_INDEX.DOWNLOAD_INFO), 0);
-    const bootAddr = (info & 0xfffff000) >>> 0;
+    const bootAddr = (info & BOOT_ADDR_MASK) >>> 0;
     let size = regs.peek(BAR4.SPAD(SPAD_INDEX.FW_SIZE));
     const mem = this.ep.cardMemory;
     size = Math.max(0, Math.min(size, mem.size - bootAddr));
@@ -132,6 +137,7 @@ export class Card {
       gen,
     );
     this.os.start();
+    if (this.os.driverError === undefined) for (const h of this.hooks.osUp) h();
   }
 
   private reject(): void {
@@ -143,7 +149,7 @@ export class Card {
   private allocCard(size: number): number | undefined {
     const at = this.heapNext;
     if (at + size > this.ep.cardMemory.size) return undefined;
-    this.heapNext = at + Math.ceil(size / 4096) * 4096;
+    this.heapNext = at + alignUp(size, CARD_PAGE);
     if (this.ep.cardMemory.fill(at, size, 0) !== undefined) return undefined;
     if (!this.ringHistory.some((r) => r.cardAddr === at)) this.ringHistory.push({ cardAddr: at, len: size });
     return at;
@@ -163,6 +169,7 @@ export class Card {
     if ((this.side !== 'os_running' && this.side !== 'shutting_down') || this.os === undefined) return false;
     const os = this.os;
     os.panic();
+    for (const h of this.hooks.osDown) h();
     this.gen++;
     return true;
   }

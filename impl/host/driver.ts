@@ -14,6 +14,7 @@ import {
   DEFAULT_BOOTMODE, DEFAULT_FIRMWARE, MIC_RESET_TO, MIC_SUSPEND_TIMEOUT_NS, RESET_POLL_NS, RESET_SETTLE_NS,
   statusName, type MicState, type MicStatus,
 } from '../../model/constants/lifecycle.ts';
+import { hostSendIntr } from '../pcie/index.ts';
 import { SimMutex } from './mutex.ts';
 import { HostAllocator } from './alloc.ts';
 import { bootParamInit } from './bootparam.ts';
@@ -57,6 +58,8 @@ export class MicHostDriver {
   private readonly dbCallbacks: (() => void)[][] = [];
   private readonly stateListeners: ((s: MicState) => void)[] = [];
   private probed = false;
+  /** card start / stop notifications (the system registers the DMA mbus device on them, facts §7.6) */
+  readonly hooks = { started: [] as (() => void)[], stopping: [] as (() => void)[] };
 
   constructor(private readonly d: HostDriverDeps) {
     this.who = `host.mic${d.ep.index}`;
@@ -93,6 +96,7 @@ export class MicHostDriver {
       dp,
       alloc: this.d.alloc,
       smpt: this.d.smpt,
+      bar0: this.d.bar0,
       nextDb: () => this.nextDb(),
       onDoorbell: (db, cb) => this.onDoorbell(db, cb),
       sendIntr: (db) => this.sendIntr(db),
@@ -144,23 +148,22 @@ export class MicHostDriver {
     this.regs.write32(BAR4.SICE0, HOST_SRC_ENABLE_MASK);
   }
 
-  /** MSI path: ack by writing the cause back, then dispatch the doorbell callbacks (facts §1.3) */
+  /**
+   * MSI path: ack by writing the cause back, then dispatch the doorbell callbacks (facts §1.3).
+   * Only the doorbell bits are ours: the DMA channel bits belong to the DMA driver's handler.
+   */
   private interrupt(bits: number): void {
-    this.regs.write32(BAR4.SICR0, bits);
+    const mine = bits & ((1 << HOST_SRC_DOORBELL_COUNT) - 1);
+    if (mine === 0) return;
+    this.regs.write32(BAR4.SICR0, mine);
     for (let db = 0; db < HOST_SRC_DOORBELL_COUNT; db++) {
       if ((bits & (1 << db)) !== 0) for (const cb of this.dbCallbacks[db]!) cb();
     }
   }
 
-  /** send_intr (facts §1.4) */
+  /** send_intr (facts §1.4): APICICR for db < 8, RDMASR above (the pcie layer's helper) */
   sendIntr(db: number): void {
-    if (db < 8) {
-      const off = BAR4.APICICR(db);
-      const cur = this.regs.read32(off);
-      this.regs.write32(off, (typeof cur === 'number' ? cur : 0) | APICICR_SEND);
-    } else {
-      this.regs.write32(BAR4.RDMASR(db - 8 + 17), 0);
-    }
+    hostSendIntr(this.regs, db);
   }
 
   private writeDpSpads(): void {
@@ -226,6 +229,7 @@ export class MicHostDriver {
         done?.();
         return;
       }
+      for (const h of this.hooks.stopping) h();
       this.vop.resetDevices();
       bootParamInit(this.d.hostMemory, this.dp, this.shutdownDb);
       this.reset(() => {
@@ -271,6 +275,7 @@ export class MicHostDriver {
         this.d.smpt.restore();
         this.enableInterrupts();
         this.writeDpSpads();
+        for (const h of this.hooks.started) h();
         this.sendBootstrapInterrupt();
         this.setState('online');
         unlock();

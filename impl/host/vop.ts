@@ -34,6 +34,8 @@ export interface VopDeps {
   readonly dp: number;
   readonly alloc: HostAllocator;
   readonly smpt: Smpt;
+  /** the aperture: the only way to card memory, where the card's used rings live (written by ring traffic, never while the card is not online) */
+  readonly bar0: MemPort;
   nextDb(): number;
   onDoorbell(db: number, cb: () => void): void;
   sendIntr(db: number): void;

@@ -12,9 +12,12 @@ export const PAGE_SIZE = 4096;
 const FIRST_SLAB_PAGES = 4;
 const MAX_SLAB_PAGES = 64;
 
+/** 1 / PAGE_SIZE: multiplying by a power of two is exact and cheaper than a division */
+const PAGE_RECIPROCAL = 1 / PAGE_SIZE;
+
 /** page number of a byte address (exact: addresses are < 2^53 and 4096 is a power of two) */
 export function pageOf(addr: number): number {
-  return Math.floor(addr / PAGE_SIZE);
+  return Math.floor(addr * PAGE_RECIPROCAL);
 }
 
 export interface Page {
@@ -32,13 +35,25 @@ export class PageTable {
   private slabPages = 0;
   private slabUsed = 0;
   private readonly free: Page[] = [];
+  /**
+   * The last page found, so runs of scalar accesses to one page (a ring's indices and slots) skip
+   * the Map lookup. Only allocated pages are cached; release() drops the entry, so it is never stale.
+   */
+  private lastNo = -1;
+  private lastPage: Page | undefined = undefined;
 
   get size(): number {
     return this.map.size;
   }
 
   get(pageNo: number): Page | undefined {
-    return this.map.get(pageNo);
+    if (pageNo === this.lastNo) return this.lastPage;
+    const p = this.map.get(pageNo);
+    if (p !== undefined) {
+      this.lastNo = pageNo;
+      this.lastPage = p;
+    }
+    return p;
   }
 
   has(pageNo: number): boolean {
@@ -47,17 +62,24 @@ export class PageTable {
 
   /** the page, allocating a zero page on first use */
   getOrAlloc(pageNo: number): Page {
+    if (pageNo === this.lastNo) return this.lastPage!;
     let p = this.map.get(pageNo);
     if (p === undefined) {
       p = this.fresh();
       this.map.set(pageNo, p);
     }
+    this.lastNo = pageNo;
+    this.lastPage = p;
     return p;
   }
 
   release(pageNo: number): void {
     const p = this.map.get(pageNo);
     if (p === undefined) return;
+    if (pageNo === this.lastNo) {
+      this.lastNo = -1;
+      this.lastPage = undefined;
+    }
     this.map.delete(pageNo);
     this.free.push(p);
   }

@@ -20,14 +20,30 @@
  *    leaf ports themselves never fault inside their own range (true of every port in impl/memory).
  */
 import type { MemFault, MemPort, Window, WindowedView } from '../../model/contract/memory.ts';
-import { checkRange, MAX_FRESH_READ, memFault, u64Bits, validUint } from './fault.ts';
+import { checkRange, MAX_FRESH_READ, memFault, u64Bits, validU8, validU16, validU32 } from './fault.ts';
 import { SparseMemoryImpl } from './sparse.ts';
 import { leavesOf, type Leaf, type Resolvable } from './leaves.ts';
 import { copyBetween } from './copy.ts';
 
+/**
+ * A mapped window: the caller's fields, copied, plus its target as sparse memory when it is one
+ * (resolved once here: an `instanceof` per scalar access costs more than the access itself).
+ */
+interface MappedWindow extends Window {
+  /** base + len */
+  readonly end: number;
+  readonly sparse: SparseMemoryImpl | undefined;
+}
+
 export class WindowedViewImpl implements WindowedView, Resolvable {
   /** sorted by base, non-overlapping */
-  private list: Window[] = [];
+  private list: MappedWindow[] = [];
+  /**
+   * The window the last lookup found: a ring's accesses stay in one window, so most lookups are
+   * one range compare instead of a binary search. Any map/unmap drops it (windows never change in
+   * place: `list` holds private copies).
+   */
+  private last: MappedWindow | undefined = undefined;
 
   constructor(
     readonly size: number,
@@ -50,14 +66,16 @@ export class WindowedViewImpl implements WindowedView, Resolvable {
     const next = this.list[i];
     if (prev !== undefined && prev.base + prev.len > base) throw new RangeError(`${what} overlaps window "${prev.label}"`);
     if (next !== undefined && base + len > next.base) throw new RangeError(`${what} overlaps window "${next.label}"`);
-    const copy: Window = { base, len, target, port, label };
+    const copy: MappedWindow = { base, len, target, port, label, end: base + len, sparse: port instanceof SparseMemoryImpl ? port : undefined };
     this.list = [...this.list.slice(0, i), copy, ...this.list.slice(i)];
+    this.last = undefined;
   }
 
   unmap(base: number): boolean {
     const i = this.list.findIndex((w) => w.base === base);
     if (i < 0) return false;
     this.list = [...this.list.slice(0, i), ...this.list.slice(i + 1)];
+    this.last = undefined;
     return true;
   }
 
@@ -78,9 +96,13 @@ export class WindowedViewImpl implements WindowedView, Resolvable {
   }
 
   /** the window containing addr, if any */
-  windowAt(addr: number): Window | undefined {
+  windowAt(addr: number): MappedWindow | undefined {
+    const c = this.last;
+    if (c !== undefined && addr >= c.base && addr < c.base + c.len) return c;
     const w = this.list[this.indexAfter(addr) - 1];
-    return w !== undefined && addr < w.base + w.len ? w : undefined;
+    if (w === undefined || addr >= w.base + w.len) return undefined;
+    this.last = w;
+    return w;
   }
 
   /**
@@ -102,21 +124,29 @@ export class WindowedViewImpl implements WindowedView, Resolvable {
     return out;
   }
 
+  /**
+   * The last-hit window when it holds all of [addr, addr+len) and addr names a byte: then the view's
+   * bounds check cannot fail (windows lie inside the view) and no lookup is needed. Otherwise
+   * undefined, and the caller takes the checked path (checkRange, then within).
+   */
+  private hit(addr: number, len: number): MappedWindow | undefined {
+    const c = this.last;
+    return c !== undefined && addr >= c.base && addr + len <= c.end && Number.isSafeInteger(addr) ? c : undefined;
+  }
+
   /** the single window holding all of [addr, addr+len), or undefined when it spans or misses */
-  private within(addr: number, len: number): Window | undefined {
+  private within(addr: number, len: number): MappedWindow | undefined {
     const w = this.windowAt(addr);
     return w !== undefined && addr + len <= w.base + w.len ? w : undefined;
   }
 
-  private readScalar(addr: number, width: 2 | 4): number | MemFault {
-    const f = checkRange(this.name, this.size, addr, width);
-    if (f) return f;
-    const w = this.within(addr, width);
-    if (w !== undefined) {
-      const t = w.target + (addr - w.base);
-      const r = width === 2 ? w.port.read16(t) : w.port.read32(t);
-      return typeof r === 'number' ? r : memFault(r.reason, this.name, addr, width);
-    }
+  // Scalars inside one window whose target is sparse memory go straight to its unchecked load/store:
+  // the view checked the range and the value, and the window lies inside the target (map), so the
+  // target's own checks could not fail. Any other target sees the same scalar access (a register
+  // file must get one 32-bit access, not four bytes).
+
+  /** a scalar spanning windows: its bytes, little-endian, through the bulk path */
+  private readSpanning(addr: number, width: 2 | 4): number | MemFault {
     const bytes = this.read(addr, width);
     if (!(bytes instanceof Uint8Array)) return bytes;
     let v = 0;
@@ -134,11 +164,33 @@ export class WindowedViewImpl implements WindowedView, Resolvable {
   }
 
   read16(addr: number): number | MemFault {
-    return this.readScalar(addr, 2);
+    let w = this.hit(addr, 2);
+    if (w === undefined) {
+      const f = checkRange(this.name, this.size, addr, 2);
+      if (f) return f;
+      w = this.within(addr, 2);
+      if (w === undefined) return this.readSpanning(addr, 2);
+    }
+    const t = w.target + (addr - w.base);
+    const sparse = w.sparse;
+    if (sparse !== undefined) return sparse.load16(t);
+    const r = w.port.read16(t);
+    return typeof r === 'number' ? r : memFault(r.reason, this.name, addr, 2);
   }
 
   read32(addr: number): number | MemFault {
-    return this.readScalar(addr, 4);
+    let w = this.hit(addr, 4);
+    if (w === undefined) {
+      const f = checkRange(this.name, this.size, addr, 4);
+      if (f) return f;
+      w = this.within(addr, 4);
+      if (w === undefined) return this.readSpanning(addr, 4);
+    }
+    const t = w.target + (addr - w.base);
+    const sparse = w.sparse;
+    if (sparse !== undefined) return sparse.load32(t);
+    const r = w.port.read32(t);
+    return typeof r === 'number' ? r : memFault(r.reason, this.name, addr, 4);
   }
 
   read64(addr: number): bigint | MemFault {
@@ -162,16 +214,8 @@ export class WindowedViewImpl implements WindowedView, Resolvable {
     return v > BigInt(Number.MAX_SAFE_INTEGER) ? memFault('not-safe-integer', this.name, addr, 8) : Number(v);
   }
 
-  private writeScalar(addr: number, width: 1 | 2 | 4, value: number): MemFault | undefined {
-    const f = checkRange(this.name, this.size, addr, width);
-    if (f) return f;
-    if (!validUint(value, (width * 8) as 8 | 16 | 32)) return memFault('bad-argument', this.name, addr, width);
-    const w = this.within(addr, width);
-    if (w !== undefined) {
-      const t = w.target + (addr - w.base);
-      const r = width === 1 ? w.port.write8(t, value) : width === 2 ? w.port.write16(t, value) : w.port.write32(t, value);
-      return r === undefined ? undefined : memFault(r.reason, this.name, addr, width);
-    }
+  /** a scalar spanning windows (value already checked): its bytes, little-endian, through the bulk path */
+  private writeSpanning(addr: number, width: 1 | 2 | 4, value: number): MemFault | undefined {
     const bytes = new Uint8Array(width);
     let v = width === 4 ? value >>> 0 : value & (width === 2 ? 0xffff : 0xff);
     for (let i = 0; i < width; i++) {
@@ -182,15 +226,51 @@ export class WindowedViewImpl implements WindowedView, Resolvable {
   }
 
   write8(addr: number, value: number): MemFault | undefined {
-    return this.writeScalar(addr, 1, value);
+    const f = checkRange(this.name, this.size, addr, 1);
+    if (f) return f;
+    if (!validU8(value)) return memFault('bad-argument', this.name, addr, 1);
+    const w = this.within(addr, 1);
+    if (w === undefined) return this.writeSpanning(addr, 1, value);
+    const r = w.port.write8(w.target + (addr - w.base), value);
+    return r === undefined ? undefined : memFault(r.reason, this.name, addr, 1);
   }
 
   write16(addr: number, value: number): MemFault | undefined {
-    return this.writeScalar(addr, 2, value);
+    let w = this.hit(addr, 2);
+    if (w === undefined) {
+      const f = checkRange(this.name, this.size, addr, 2);
+      if (f) return f;
+      if (!validU16(value)) return memFault('bad-argument', this.name, addr, 2);
+      w = this.within(addr, 2);
+      if (w === undefined) return this.writeSpanning(addr, 2, value);
+    } else if (!validU16(value)) return memFault('bad-argument', this.name, addr, 2);
+    const t = w.target + (addr - w.base);
+    const sparse = w.sparse;
+    if (sparse !== undefined) {
+      sparse.store16(t, value & 0xffff);
+      return undefined;
+    }
+    const r = w.port.write16(t, value);
+    return r === undefined ? undefined : memFault(r.reason, this.name, addr, 2);
   }
 
   write32(addr: number, value: number): MemFault | undefined {
-    return this.writeScalar(addr, 4, value);
+    let w = this.hit(addr, 4);
+    if (w === undefined) {
+      const f = checkRange(this.name, this.size, addr, 4);
+      if (f) return f;
+      if (!validU32(value)) return memFault('bad-argument', this.name, addr, 4);
+      w = this.within(addr, 4);
+      if (w === undefined) return this.writeSpanning(addr, 4, value);
+    } else if (!validU32(value)) return memFault('bad-argument', this.name, addr, 4);
+    const t = w.target + (addr - w.base);
+    const sparse = w.sparse;
+    if (sparse !== undefined) {
+      sparse.store32(t, value >>> 0);
+      return undefined;
+    }
+    const r = w.port.write32(t, value);
+    return r === undefined ? undefined : memFault(r.reason, this.name, addr, 4);
   }
 
   write64(addr: number, value: bigint | number): MemFault | undefined {
@@ -257,7 +337,7 @@ export class WindowedViewImpl implements WindowedView, Resolvable {
   fill(addr: number, len: number, byte: number): MemFault | undefined {
     const f = checkRange(this.name, this.size, addr, len);
     if (f) return f;
-    if (!validUint(byte, 8)) return memFault('bad-argument', this.name, addr, len);
+    if (!validU8(byte)) return memFault('bad-argument', this.name, addr, len);
     const leaves = this.leaves(addr, len);
     if (!Array.isArray(leaves)) return leaves;
     for (const l of leaves) {

@@ -71,6 +71,11 @@ export interface SystemConfig {
   /** the host's firmware search path: name → file bytes (default: a good card OS image as 'mic/uos.img' and a ramdisk 'mic/mic0.image') */
   readonly firmware?: Readonly<Record<string, Uint8Array>>;
   readonly cardMemoryBytes?: number;
+  /**
+   * attach the DMA engine and mic bus per card (default false): the host registers MBUS_DEV_DMA_HOST
+   * at card start and removes it at stop, the card OS registers MBUS_DEV_DMA_MIC when it comes up
+   */
+  readonly dma?: boolean;
   /** PCI revision (stepping) */
   readonly revision?: number;
   readonly deviceId?: number;
@@ -123,7 +128,9 @@ export interface SystemObservers {
   bar0Accesses(card: number): readonly Bar0Access[];
   /** the card's physical address space (read it, never write it) */
   cardView(card: number): MemPort;
-  /** the daemon's boot-policy counters */
+  /** names of the DMA mbus devices registered for this card (empty without `dma`) */
+  mbusDevices(card: number): readonly string[];
+  /** the daemon's state writes, in order */
   daemonWrites(card: number): readonly string[];
   trace(): string;
 }

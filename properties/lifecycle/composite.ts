@@ -6,8 +6,15 @@
  * was armed before the daemon's 60 polls began), then the daemon's wait ends.
  */
 import { createActor, type Actor } from 'xstate';
+import type { MicSystem } from '../../model/contract.ts';
 import { cardStateMachine, refusal, type CardStateEvent } from '../../model/machines/card-state.ts';
-import { daemonBootMachine } from '../../model/machines/daemon-boot.ts';
+import { daemonBootMachine, type DaemonBootEvent } from '../../model/machines/daemon-boot.ts';
+import type { SnapshotFrom } from 'xstate';
+
+/** a daemon transition as "source event → target [writes]" (event arguments collapsed to the branch taken) */
+export function daemonLabel(from: string, ev: DaemonBootEvent, to: SnapshotFrom<typeof daemonBootMachine>): string {
+  return `${from} ${ev.type} → ${String(to.value)} [${to.context.writes.join(',')}]`;
+}
 import type { MicState, StateVerb } from '../../model/constants/lifecycle.ts';
 
 export class DaemonComposite {
@@ -16,10 +23,15 @@ export class DaemonComposite {
   readonly writes: StateVerb[] = [];
   private notified: string | undefined;
 
-  constructor(files: readonly string[], badFiles: readonly string[]) {
+  constructor(
+    files: readonly string[],
+    badFiles: readonly string[],
+    /** told every daemon transition as a label (exhaustive coverage) */
+    public onDaemon?: (label: string) => void,
+  ) {
     this.host = createActor(cardStateMachine, { input: { files, badFiles } }).start();
     this.daemon = createActor(daemonBootMachine).start();
-    this.daemon.send({ type: 'daemon.start', state: this.state });
+    this.tell({ type: 'daemon.start', state: this.state });
     this.notified = this.state;
     this.applyWrites();
     this.react();
@@ -41,6 +53,12 @@ export class DaemonComposite {
     return result;
   }
 
+  private tell(ev: DaemonBootEvent): void {
+    const from = String(this.daemon.getSnapshot().value);
+    this.daemon.send(ev);
+    this.onDaemon?.(daemonLabel(from, ev, this.daemon.getSnapshot()));
+  }
+
   private applyWrites(): void {
     for (const verb of this.daemon.getSnapshot().context.writes) {
       this.writes.push(verb);
@@ -56,23 +74,23 @@ export class DaemonComposite {
       if (mode === 'watching') {
         if (s === this.notified) return;
         this.notified = s;
-        this.daemon.send({ type: 'host.state', state: s });
+        this.tell({ type: 'host.state', state: s });
         this.applyWrites();
         continue;
       }
       if (mode === 'awaitingStatus') {
-        this.daemon.send({ type: 'host.status', status: this.host.getSnapshot().context.status });
+        this.tell({ type: 'host.status', status: this.host.getSnapshot().context.status });
         this.applyWrites();
         if (this.daemon.getSnapshot().value !== 'awaitingStatus') continue;
         if (this.host.getSnapshot().context.suspendWait) this.host.send({ type: 'time.passes' });
         else {
-          this.daemon.send({ type: 'poll.timeout' });
+          this.tell({ type: 'poll.timeout' });
           this.applyWrites();
         }
         continue;
       }
       if (mode === 'resetting') {
-        this.daemon.send({ type: 'host.state', state: s });
+        this.tell({ type: 'host.state', state: s });
         this.notified = s;
         this.applyWrites();
         if (this.daemon.getSnapshot().value === 'resetting') throw new Error(`composite: daemon stuck resetting in ${s}`);
@@ -81,5 +99,17 @@ export class DaemonComposite {
       return;
     }
     throw new Error('composite: no fixpoint');
+  }
+}
+
+/** state, shutdown_status and the daemon's writes of card 0 equal the composed model's */
+export function assertComposite(sys: MicSystem, model: DaemonComposite, what: string): void {
+  const { observe } = sys;
+  const c = model.host.getSnapshot().context;
+  if (observe.state(0) !== model.state || observe.shutdownStatus(0) !== c.status) {
+    throw new Error(`after ${what}: ${observe.state(0)}/${observe.shutdownStatus(0)}, model says ${model.state}/${c.status} (via ${c.via})`);
+  }
+  if (JSON.stringify(observe.daemonWrites(0)) !== JSON.stringify(model.writes)) {
+    throw new Error(`after ${what}: daemon wrote ${JSON.stringify(observe.daemonWrites(0))}, model says ${JSON.stringify(model.writes)}`);
   }
 }

@@ -18,7 +18,8 @@ import { choicesFrom, interleaving } from '../choices.ts';
 import { BAD_FILES, firmwareFiles } from '../../fixtures/images/card-os.ts';
 import { applyOp, opArb, opEvent, resultText, showOp, type Op } from './ops.ts';
 import { bootParamPristine } from './oracle.ts';
-import { DaemonComposite } from './composite.ts';
+import { assertComposite, DaemonComposite } from './composite.ts';
+import { bootOutcome } from '../../model/machines/card-state.ts';
 
 const STEP_LIMIT = 200_000;
 const key = (ds: readonly LiveDevice[]): string => JSON.stringify([...ds].map((d) => [d.type, d.offset, d.numVq]).sort());
@@ -68,7 +69,7 @@ export const lifecycleInvariants = defineProperty({
   source: 'facts §4.1, §4.2, §5.1, §5.4, §6.7; model/machines/daemon-boot.ts',
   level: 'system',
   requires: ['system'],
-  runs: 80,
+  runs: 200,
   build: (impl) =>
     fc.property(fc.array(opArb({ attrs: 1 }), { minLength: 1, maxLength: 25 }), interleaving(200), (ops: Op[], choices) => {
       const files = firmwareFiles();
@@ -82,12 +83,7 @@ export const lifecycleInvariants = defineProperty({
         const { observe } = sys;
         const state = observe.state(0);
         const c = model.host.getSnapshot().context;
-        if (state !== model.state || observe.shutdownStatus(0) !== c.status) {
-          throw new Error(`after ${what}: ${state}/${observe.shutdownStatus(0)}, model says ${model.state}/${c.status} (via ${c.via})`);
-        }
-        if (JSON.stringify(observe.daemonWrites(0)) !== JSON.stringify(model.writes)) {
-          throw new Error(`after ${what}: daemon wrote ${JSON.stringify(observe.daemonWrites(0))}, model says ${JSON.stringify(model.writes)}`);
-        }
+        assertComposite(sys, model, what);
         const live = observe.liveDevices(0);
         if (state !== 'online' && state !== 'suspending' && live.length > 0) throw new Error(`after ${what}: ${live.length} device(s) live while ${state}`);
         if (state === 'offline' || state === 'reset_failed') {
@@ -103,7 +99,8 @@ export const lifecycleInvariants = defineProperty({
         const c = model.host.getSnapshot().context;
         if (op.kind === 'pmSuspend' && c.pm === 'running') {
           const online = sys.observe.state(0) === 'online' && sys.observe.cardSide(0) === 'os_running';
-          cycle = online ? { live: key(sys.observe.liveDevices(0)), clean: !c.badImage && !c.resetHang } : undefined;
+          // clean: nothing pending that would keep the daemon's boot after resume from succeeding
+          cycle = online ? { live: key(sys.observe.liveDevices(0)), clean: !c.resetHang && bootOutcome({ ...c, ready: true }).via === 'boot.ok' } : undefined;
         } else if (op.kind !== 'pmResume' && op.kind !== 'time' && cycle !== undefined) cycle.clean = false;
         const want = model.command(opEvent(op));
         const got = resultText(applyOp(sys, op));
