@@ -13,7 +13,9 @@ const systems = async () => import('../properties/systems.ts');
 
 class ImplementationError extends Error {}
 
-export class UsageError extends Error {}
+import { UsageError } from './errors.ts';
+
+export { UsageError };
 
 const HELP = `micvop — verify a virtio-over-PCIe (Intel MIC X100) implementation
 
@@ -25,8 +27,9 @@ usage:
       re-run one property with the seed (and path) a failure printed
   micvop list [--json]
       list the properties with their claim and source
-  micvop demo
-      boot a reference system and show what it does (what npm start runs)
+  micvop demo [--seed N]
+      boot a reference system and narrate it: boot, OSPM suspend/resume, a card panic
+      (what npm start runs)
   micvop help
 
 environment: MICVOP_TIER, MICVOP_SEED, MICVOP_PATH, MICVOP_RUNS, MICVOP_IMPL (see README.md)

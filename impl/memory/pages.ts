@@ -20,6 +20,8 @@ export function pageOf(addr: number): number {
   return Math.floor(addr * PAGE_RECIPROCAL);
 }
 
+const NO_BYTES = new Uint8Array(0);
+
 export interface Page {
   /** the page's 4096 bytes */
   readonly bytes: Uint8Array;
@@ -36,24 +38,33 @@ export class PageTable {
   private slabUsed = 0;
   private readonly free: Page[] = [];
   /**
-   * The last page found, so runs of scalar accesses to one page (a ring's indices and slots) skip
-   * the Map lookup. Only allocated pages are cached; release() drops the entry, so it is never stale.
+   * The hot page: the last one found, so runs of accesses to one page (a ring's indices, slots and
+   * descriptors) skip the Map lookup. Only an allocated page is hot; release() cools it, so it is
+   * never stale. sparse.ts reads `hotBase`/`hotBytes` directly on its scalar fast paths: an address
+   * in [hotBase, hotBase + PAGE_SIZE) is byte `addr - hotBase` of `hotBytes`.
    */
-  private lastNo = -1;
-  private lastPage: Page | undefined = undefined;
+  private hotNo = -1;
+  private hotPage: Page | undefined = undefined;
+  /** first byte address of the hot page; -Infinity when there is none (no address is in range) */
+  hotBase = -Infinity;
+  hotBytes: Uint8Array = NO_BYTES;
 
   get size(): number {
     return this.map.size;
   }
 
   get(pageNo: number): Page | undefined {
-    if (pageNo === this.lastNo) return this.lastPage;
+    if (pageNo === this.hotNo) return this.hotPage;
     const p = this.map.get(pageNo);
-    if (p !== undefined) {
-      this.lastNo = pageNo;
-      this.lastPage = p;
-    }
+    if (p !== undefined) this.heat(pageNo, p);
     return p;
+  }
+
+  private heat(pageNo: number, p: Page): void {
+    this.hotNo = pageNo;
+    this.hotPage = p;
+    this.hotBase = pageNo * PAGE_SIZE;
+    this.hotBytes = p.bytes;
   }
 
   has(pageNo: number): boolean {
@@ -62,23 +73,24 @@ export class PageTable {
 
   /** the page, allocating a zero page on first use */
   getOrAlloc(pageNo: number): Page {
-    if (pageNo === this.lastNo) return this.lastPage!;
+    if (pageNo === this.hotNo) return this.hotPage!;
     let p = this.map.get(pageNo);
     if (p === undefined) {
       p = this.fresh();
       this.map.set(pageNo, p);
     }
-    this.lastNo = pageNo;
-    this.lastPage = p;
+    this.heat(pageNo, p);
     return p;
   }
 
   release(pageNo: number): void {
     const p = this.map.get(pageNo);
     if (p === undefined) return;
-    if (pageNo === this.lastNo) {
-      this.lastNo = -1;
-      this.lastPage = undefined;
+    if (pageNo === this.hotNo) {
+      this.hotNo = -1;
+      this.hotPage = undefined;
+      this.hotBase = -Infinity;
+      this.hotBytes = NO_BYTES;
     }
     this.map.delete(pageNo);
     this.free.push(p);

@@ -22,6 +22,27 @@ import { copyPages } from './pagecopy.ts';
 
 export { PAGE_SIZE, pageOf } from './pages.ts';
 
+// Little-endian scalars inside one page's bytes (the X100 and the host are x86).
+function le16(b: Uint8Array, off: number): number {
+  return b[off]! | (b[off + 1]! << 8);
+}
+
+function le32(b: Uint8Array, off: number): number {
+  return (b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24)) >>> 0;
+}
+
+function st16(b: Uint8Array, off: number, v: number): void {
+  b[off] = v;
+  b[off + 1] = v >>> 8;
+}
+
+function st32(b: Uint8Array, off: number, v: number): void {
+  b[off] = v;
+  b[off + 1] = v >>> 8;
+  b[off + 2] = v >>> 16;
+  b[off + 3] = v >>> 24;
+}
+
 function isAllZero(bytes: Uint8Array, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (bytes[i] !== 0) return false;
   return true;
@@ -106,9 +127,9 @@ export class SparseMemoryImpl implements SparseMemory {
   }
 
   // --- scalars ---
-  // The 16- and 32-bit forms are the ring's hot path (~20 per round trip): one page lookup (cached
-  // in PageTable), the bytes assembled with shifts, no loop, no float arithmetic. An access that
-  // straddles a page boundary goes byte by byte.
+  // The 16- and 32-bit forms are the ring's hot path (~20 accesses per round trip), so they avoid
+  // loops, float division and Map lookups where they can; an access straddling a page boundary goes
+  // byte by byte.
 
   private readByte(addr: number): number {
     const page = this.pages.get(pageOf(addr));
@@ -121,64 +142,71 @@ export class SparseMemoryImpl implements SparseMemory {
     if (page !== undefined) page.bytes[addr % PAGE_SIZE] = v;
   }
 
-  /** little-endian u16 at a checked addr (window.ts calls it for accesses it checked itself) */
+  // The load/store forms are for checked addresses (window.ts calls them directly for accesses it
+  // checked itself). They are kept small so the optimizer inlines them into their callers: an access
+  // inside the hot page (pages.ts) is a subtraction, a compare and the bytes; the rest is out of line.
+
+  /** little-endian u16 at a checked addr */
   load16(addr: number): number {
-    const pn = pageOf(addr);
-    const off = addr - pn * PAGE_SIZE;
-    if (off > PAGE_SIZE - 2) return this.readByte(addr) | (this.readByte(addr + 1) << 8);
-    const page = this.pages.get(pn);
-    if (page === undefined) return 0;
-    const b = page.bytes;
-    return b[off]! | (b[off + 1]! << 8);
+    const t = this.pages;
+    const off = addr - t.hotBase;
+    return off >= 0 && off <= PAGE_SIZE - 2 ? le16(t.hotBytes, off) : this.loadCold(addr, 2);
   }
 
   /** little-endian u32 at a checked addr */
   load32(addr: number): number {
+    const t = this.pages;
+    const off = addr - t.hotBase;
+    return off >= 0 && off <= PAGE_SIZE - 4 ? le32(t.hotBytes, off) : this.loadCold(addr, 4);
+  }
+
+  /** stores the u16 v (0..0xffff) little-endian at a checked addr */
+  store16(addr: number, v: number): void {
+    const t = this.pages;
+    const off = addr - t.hotBase;
+    if (off >= 0 && off <= PAGE_SIZE - 2) st16(t.hotBytes, off, v);
+    else this.storeCold(addr, 2, v);
+  }
+
+  /** stores the u32 v (0..2^32-1) little-endian at a checked addr */
+  store32(addr: number, v: number): void {
+    const t = this.pages;
+    const off = addr - t.hotBase;
+    if (off >= 0 && off <= PAGE_SIZE - 4) st32(t.hotBytes, off, v);
+    else this.storeCold(addr, 4, v);
+  }
+
+  /** a u16/u32 load outside the hot page: look the page up (it becomes hot), absent reads as 0 */
+  private loadCold(addr: number, width: 2 | 4): number {
     const pn = pageOf(addr);
     const off = addr - pn * PAGE_SIZE;
-    if (off > PAGE_SIZE - 4) {
-      return (this.readByte(addr) | (this.readByte(addr + 1) << 8) | (this.readByte(addr + 2) << 16) | (this.readByte(addr + 3) << 24)) >>> 0;
-    }
+    if (off > PAGE_SIZE - width) return this.loadSplit(addr, width);
     const page = this.pages.get(pn);
     if (page === undefined) return 0;
-    const b = page.bytes;
-    return (b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24)) >>> 0;
+    return width === 2 ? le16(page.bytes, off) : le32(page.bytes, off);
   }
 
-  /** stores the u16 v (0..0xffff) little-endian at a checked addr; zeros never allocate */
-  store16(addr: number, v: number): void {
+  /** a u16/u32 store outside the hot page; zeros into an absent page allocate nothing */
+  private storeCold(addr: number, width: 2 | 4, v: number): void {
     const pn = pageOf(addr);
     const off = addr - pn * PAGE_SIZE;
-    if (off > PAGE_SIZE - 2) {
-      this.writeByte(addr, v & 0xff);
-      this.writeByte(addr + 1, v >>> 8);
-      return;
-    }
+    if (off > PAGE_SIZE - width) return this.storeSplit(addr, width, v);
     const page = this.pages.get(pn) ?? (v === 0 ? undefined : this.pages.getOrAlloc(pn));
     if (page === undefined) return;
-    const b = page.bytes;
-    b[off] = v;
-    b[off + 1] = v >>> 8;
+    if (width === 2) st16(page.bytes, off, v);
+    else st32(page.bytes, off, v);
   }
 
-  /** stores the u32 v (0..2^32-1) little-endian at a checked addr; zeros never allocate */
-  store32(addr: number, v: number): void {
-    const pn = pageOf(addr);
-    const off = addr - pn * PAGE_SIZE;
-    if (off > PAGE_SIZE - 4) {
-      this.writeByte(addr, v & 0xff);
-      this.writeByte(addr + 1, (v >>> 8) & 0xff);
-      this.writeByte(addr + 2, (v >>> 16) & 0xff);
-      this.writeByte(addr + 3, v >>> 24);
-      return;
-    }
-    const page = this.pages.get(pn) ?? (v === 0 ? undefined : this.pages.getOrAlloc(pn));
-    if (page === undefined) return;
-    const b = page.bytes;
-    b[off] = v;
-    b[off + 1] = v >>> 8;
-    b[off + 2] = v >>> 16;
-    b[off + 3] = v >>> 24;
+  /** a little-endian value of `width` ≤ 4 bytes straddling a page boundary, byte by byte */
+  private loadSplit(addr: number, width: number): number {
+    let v = 0;
+    for (let i = width - 1; i >= 0; i--) v = v * 256 + this.readByte(addr + i);
+    return v;
+  }
+
+  /** the low `width` ≤ 4 bytes of the u32 v straddling a page boundary, byte by byte */
+  private storeSplit(addr: number, width: number, v: number): void {
+    for (let i = 0; i < width; i++) this.writeByte(addr + i, (v >>> (8 * i)) & 0xff);
   }
 
   // --- the MemPort contract ---

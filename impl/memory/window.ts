@@ -124,34 +124,47 @@ export class WindowedViewImpl implements WindowedView, Resolvable {
     return out;
   }
 
-  /**
-   * The last-hit window when it holds all of [addr, addr+len) and addr names a byte: then the view's
-   * bounds check cannot fail (windows lie inside the view) and no lookup is needed. Otherwise
-   * undefined, and the caller takes the checked path (checkRange, then within).
-   */
-  private hit(addr: number, len: number): MappedWindow | undefined {
-    const c = this.last;
-    return c !== undefined && addr >= c.base && addr + len <= c.end && Number.isSafeInteger(addr) ? c : undefined;
-  }
-
   /** the single window holding all of [addr, addr+len), or undefined when it spans or misses */
   private within(addr: number, len: number): MappedWindow | undefined {
     const w = this.windowAt(addr);
     return w !== undefined && addr + len <= w.base + w.len ? w : undefined;
   }
 
-  // Scalars inside one window whose target is sparse memory go straight to its unchecked load/store:
-  // the view checked the range and the value, and the window lies inside the target (map), so the
-  // target's own checks could not fail. Any other target sees the same scalar access (a register
-  // file must get one 32-bit access, not four bytes).
+  // Scalars. The fast path: the last-hit window holds the whole access, addr names a byte, and the
+  // target is sparse memory. Then the view's own checks cannot fail (windows lie inside the view),
+  // neither can the target's (windows lie inside their targets, map), so the access goes straight
+  // to the target's unchecked load/store. Everything else takes the checked path, which also sends
+  // an access to any other target as the same scalar (a register file must see one 32-bit access,
+  // not four bytes). Fast paths stay small so they inline into the ring code that calls them.
 
-  /** a scalar spanning windows: its bytes, little-endian, through the bulk path */
-  private readSpanning(addr: number, width: 2 | 4): number | MemFault {
-    const bytes = this.read(addr, width);
-    if (!(bytes instanceof Uint8Array)) return bytes;
-    let v = 0;
-    for (let i = width - 1; i >= 0; i--) v = v * 256 + bytes[i]!;
-    return v;
+  /** the last-hit window if it holds all of [addr, addr+len) and maps sparse memory */
+  private hit(addr: number, len: number): MappedWindow | undefined {
+    const c = this.last;
+    return c !== undefined && c.sparse !== undefined && addr >= c.base && addr + len <= c.end && Number.isSafeInteger(addr) ? c : undefined;
+  }
+
+  read16(addr: number): number | MemFault {
+    const w = this.hit(addr, 2);
+    return w !== undefined ? w.sparse!.load16(w.target + (addr - w.base)) : this.readChecked(addr, 2);
+  }
+
+  read32(addr: number): number | MemFault {
+    const w = this.hit(addr, 4);
+    return w !== undefined ? w.sparse!.load32(w.target + (addr - w.base)) : this.readChecked(addr, 4);
+  }
+
+  write16(addr: number, value: number): MemFault | undefined {
+    const w = this.hit(addr, 2);
+    if (w === undefined || !validU16(value)) return this.writeChecked(addr, 2, value);
+    w.sparse!.store16(w.target + (addr - w.base), value & 0xffff);
+    return undefined;
+  }
+
+  write32(addr: number, value: number): MemFault | undefined {
+    const w = this.hit(addr, 4);
+    if (w === undefined || !validU32(value)) return this.writeChecked(addr, 4, value);
+    w.sparse!.store32(w.target + (addr - w.base), value >>> 0);
+    return undefined;
   }
 
   read8(addr: number): number | MemFault {
@@ -163,34 +176,45 @@ export class WindowedViewImpl implements WindowedView, Resolvable {
     return typeof r === 'number' ? r : memFault(r.reason, this.name, addr, 1);
   }
 
-  read16(addr: number): number | MemFault {
-    let w = this.hit(addr, 2);
-    if (w === undefined) {
-      const f = checkRange(this.name, this.size, addr, 2);
-      if (f) return f;
-      w = this.within(addr, 2);
-      if (w === undefined) return this.readSpanning(addr, 2);
-    }
-    const t = w.target + (addr - w.base);
-    const sparse = w.sparse;
-    if (sparse !== undefined) return sparse.load16(t);
-    const r = w.port.read16(t);
-    return typeof r === 'number' ? r : memFault(r.reason, this.name, addr, 2);
+  write8(addr: number, value: number): MemFault | undefined {
+    return this.writeChecked(addr, 1, value);
   }
 
-  read32(addr: number): number | MemFault {
-    let w = this.hit(addr, 4);
-    if (w === undefined) {
-      const f = checkRange(this.name, this.size, addr, 4);
-      if (f) return f;
-      w = this.within(addr, 4);
-      if (w === undefined) return this.readSpanning(addr, 4);
+  private readChecked(addr: number, width: 2 | 4): number | MemFault {
+    const f = checkRange(this.name, this.size, addr, width);
+    if (f) return f;
+    const w = this.within(addr, width);
+    if (w !== undefined) {
+      const t = w.target + (addr - w.base);
+      const r = width === 2 ? w.port.read16(t) : w.port.read32(t);
+      return typeof r === 'number' ? r : memFault(r.reason, this.name, addr, width);
     }
-    const t = w.target + (addr - w.base);
-    const sparse = w.sparse;
-    if (sparse !== undefined) return sparse.load32(t);
-    const r = w.port.read32(t);
-    return typeof r === 'number' ? r : memFault(r.reason, this.name, addr, 4);
+    // spanning windows: the bytes, little-endian, through the bulk path
+    const bytes = this.read(addr, width);
+    if (!(bytes instanceof Uint8Array)) return bytes;
+    let v = 0;
+    for (let i = width - 1; i >= 0; i--) v = v * 256 + bytes[i]!;
+    return v;
+  }
+
+  private writeChecked(addr: number, width: 1 | 2 | 4, value: number): MemFault | undefined {
+    const f = checkRange(this.name, this.size, addr, width);
+    if (f) return f;
+    if (!(width === 4 ? validU32(value) : width === 2 ? validU16(value) : validU8(value))) return memFault('bad-argument', this.name, addr, width);
+    const w = this.within(addr, width);
+    if (w !== undefined) {
+      const t = w.target + (addr - w.base);
+      const r = width === 1 ? w.port.write8(t, value) : width === 2 ? w.port.write16(t, value) : w.port.write32(t, value);
+      return r === undefined ? undefined : memFault(r.reason, this.name, addr, width);
+    }
+    // spanning windows: the bytes, little-endian, through the bulk path
+    const bytes = new Uint8Array(width);
+    let v = width === 4 ? value >>> 0 : value & (width === 2 ? 0xffff : 0xff);
+    for (let i = 0; i < width; i++) {
+      bytes[i] = v & 0xff;
+      v >>>= 8;
+    }
+    return this.write(addr, bytes);
   }
 
   read64(addr: number): bigint | MemFault {
@@ -212,65 +236,6 @@ export class WindowedViewImpl implements WindowedView, Resolvable {
     const v = this.read64(addr);
     if (typeof v !== 'bigint') return v;
     return v > BigInt(Number.MAX_SAFE_INTEGER) ? memFault('not-safe-integer', this.name, addr, 8) : Number(v);
-  }
-
-  /** a scalar spanning windows (value already checked): its bytes, little-endian, through the bulk path */
-  private writeSpanning(addr: number, width: 1 | 2 | 4, value: number): MemFault | undefined {
-    const bytes = new Uint8Array(width);
-    let v = width === 4 ? value >>> 0 : value & (width === 2 ? 0xffff : 0xff);
-    for (let i = 0; i < width; i++) {
-      bytes[i] = v & 0xff;
-      v >>>= 8;
-    }
-    return this.write(addr, bytes);
-  }
-
-  write8(addr: number, value: number): MemFault | undefined {
-    const f = checkRange(this.name, this.size, addr, 1);
-    if (f) return f;
-    if (!validU8(value)) return memFault('bad-argument', this.name, addr, 1);
-    const w = this.within(addr, 1);
-    if (w === undefined) return this.writeSpanning(addr, 1, value);
-    const r = w.port.write8(w.target + (addr - w.base), value);
-    return r === undefined ? undefined : memFault(r.reason, this.name, addr, 1);
-  }
-
-  write16(addr: number, value: number): MemFault | undefined {
-    let w = this.hit(addr, 2);
-    if (w === undefined) {
-      const f = checkRange(this.name, this.size, addr, 2);
-      if (f) return f;
-      if (!validU16(value)) return memFault('bad-argument', this.name, addr, 2);
-      w = this.within(addr, 2);
-      if (w === undefined) return this.writeSpanning(addr, 2, value);
-    } else if (!validU16(value)) return memFault('bad-argument', this.name, addr, 2);
-    const t = w.target + (addr - w.base);
-    const sparse = w.sparse;
-    if (sparse !== undefined) {
-      sparse.store16(t, value & 0xffff);
-      return undefined;
-    }
-    const r = w.port.write16(t, value);
-    return r === undefined ? undefined : memFault(r.reason, this.name, addr, 2);
-  }
-
-  write32(addr: number, value: number): MemFault | undefined {
-    let w = this.hit(addr, 4);
-    if (w === undefined) {
-      const f = checkRange(this.name, this.size, addr, 4);
-      if (f) return f;
-      if (!validU32(value)) return memFault('bad-argument', this.name, addr, 4);
-      w = this.within(addr, 4);
-      if (w === undefined) return this.writeSpanning(addr, 4, value);
-    } else if (!validU32(value)) return memFault('bad-argument', this.name, addr, 4);
-    const t = w.target + (addr - w.base);
-    const sparse = w.sparse;
-    if (sparse !== undefined) {
-      sparse.store32(t, value >>> 0);
-      return undefined;
-    }
-    const r = w.port.write32(t, value);
-    return r === undefined ? undefined : memFault(r.reason, this.name, addr, 4);
   }
 
   write64(addr: number, value: bigint | number): MemFault | undefined {
