@@ -11,6 +11,11 @@
  * "ready for download", whether the card OS registered its shutdown doorbell, armed faults, the
  * string attributes and where the OS PM transition stands. `via` names the transition taken last
  * (coverage, and the errno a write returned).
+ *
+ * A transition is declared only in the states where its guard can hold (card reports in online and
+ * suspending, the PM wait's expiry where a wait can be pending, ...), so every declared transition is
+ * one the driver can take; properties/lifecycle/exhaustive.prop.ts checks that xstate/graph paths
+ * reach each of them, and lists the few that need a card that lost readiness while offline or asleep.
  */
 import { assign, setup } from 'xstate';
 import type { MicState, MicStatus } from '../constants/lifecycle.ts';
@@ -152,6 +157,25 @@ export const cardStateMachine = setup({
     hang: ({ context }) => context.resetHang,
     ready: ({ context }) => context.ready,
     validBootmode: ({ event }) => event.type === 'attr.bootmode' && (stripNewline(event.value) === 'linux' || stripNewline(event.value) === 'elf'),
+    waitingHang: ({ context }) => context.suspendWait && context.resetHang,
+    bootResetFails: ({ context }) => bootOutcome(context).state === 'reset_failed',
+    bootStarts: ({ context }) => bootOutcome(context).state === 'online',
+    asleepNotReadyHang: ({ context }) => context.pm === 'asleep' && !context.ready && context.resetHang,
+    asleepNotReady: ({ context }) => context.pm === 'asleep' && !context.ready,
+  },
+  actions: {
+    // post-suspend for a card that is not suspended: warn and return (facts §4.2)
+    resumeNothing: assign({ pm: 'running', result: 'ok', via: 'pm.resume.nothing' }),
+    // the 60 s PM wait expires: → suspended and forced stop (facts §4.2)
+    timeout: assign(({ context }) => ({ ...omitState(resetOutcome(context, 'keep')), suspendWait: false, pm: 'asleep' as PmPhase, result: 'ok' as const, via: 'time.timeout' })),
+    timeoutResetFailed: assign(({ context }) => ({ ...omitState(resetOutcome(context, 'keep')), suspendWait: false, pm: 'asleep' as PmPhase, result: 'ok' as const, via: 'time.timeout.resetFailed' })),
+    timeNothing: assign({ result: 'ok', via: 'time.nothing' }),
+    // the card reports through the device page and the shutdown doorbell (facts §4.1); the panic
+    // notifier clears the card doorbells, then reports crashed
+    cardHalt: assign({ status: 'halted', cardOs: 'halted', result: 'ok', via: 'card.halt' }),
+    cardPoweroff: assign({ status: 'poweroff', cardOs: 'halted', result: 'ok', via: 'card.poweroff' }),
+    cardRestart: assign({ status: 'restart', cardOs: 'halted', result: 'ok', via: 'card.restart' }),
+    cardPanic: assign({ status: 'crashed', cardOs: 'crashed', result: 'ok', via: 'card.panic' }),
   },
 }).createMachine({
   id: 'cardState',
@@ -203,42 +227,27 @@ export const cardStateMachine = setup({
         actions: assign(({ context }) => ({ ...omitState(resetOutcome(context, 'keep')), ...endWait(context), result: 'ok' as const, via: 'reset.ok' })),
       },
     ],
-    'pm.suspend': { guard: 'pmRunning', actions: assign({ pm: 'asleep', result: 'ok', via: 'pm.suspend.nothing' }) },
-    'pm.resume': { guard: 'pmAsleep', actions: assign({ pm: 'running', result: 'ok', via: 'pm.resume.nothing' }) },
-    // the 60 s PM wait expires: → suspended and forced stop (facts §4.2); only pending in
-    // suspending / shutting_down / suspended
-    'time.passes': [
-      {
-        guard: ({ context }) => context.suspendWait && context.resetHang,
-        target: '.reset_failed',
-        actions: assign(({ context }) => ({ ...omitState(resetOutcome(context, 'keep')), suspendWait: false, pm: 'asleep' as PmPhase, result: 'ok' as const, via: 'time.timeout.resetFailed' })),
-      },
-      {
-        guard: 'waiting',
-        target: '.suspended',
-        actions: assign(({ context }) => ({ ...omitState(resetOutcome(context, 'keep')), suspendWait: false, pm: 'asleep' as PmPhase, result: 'ok' as const, via: 'time.timeout' })),
-      },
-      { actions: assign({ result: 'ok', via: 'time.nothing' }) },
-    ],
-    // the card reports through the device page and the shutdown doorbell (facts §4.1); only a
-    // running card OS can, and it is running only while the host says online or suspending
-    'card.halt': { guard: 'osRunning', target: '.shutting_down', actions: assign({ status: 'halted', cardOs: 'halted', result: 'ok', via: 'card.halt' }) },
-    'card.poweroff': { guard: 'osRunning', target: '.shutting_down', actions: assign({ status: 'poweroff', cardOs: 'halted', result: 'ok', via: 'card.poweroff' }) },
-    'card.restart': { guard: 'osRunning', target: '.shutting_down', actions: assign({ status: 'restart', cardOs: 'halted', result: 'ok', via: 'card.restart' }) },
-    // the panic notifier clears the card doorbells, then reports crashed
-    'card.panic': { guard: 'osRunning', target: '.shutting_down', actions: assign({ status: 'crashed', cardOs: 'crashed', result: 'ok', via: 'card.panic' }) },
+    // no PM wait is pending (the states that can hold one say otherwise)
+    'time.passes': { actions: 'timeNothing' },
   },
+  // Transitions that depend on where the OS PM transition stands, on the PM wait or on a running card
+  // OS are declared only in the host states where that can hold, so that every declared transition
+  // is one the driver can take: the card OS runs only while the host says online or suspending
+  // (card reports, facts §4.1); a PM wait is pending only in suspending, suspended and a
+  // shutting_down entered from suspending (facts §4.2); PM prepare finds the OS running only outside
+  // suspending/suspended, post-suspend finds it asleep only outside suspending.
   states: {
     offline: {
       on: {
         'state.boot': [
-          { guard: ({ context }) => bootOutcome(context).state === 'reset_failed', target: 'reset_failed', actions: assign(({ context }) => ctxOf(bootOutcome(context))) },
-          { guard: ({ context }) => bootOutcome(context).state === 'online', target: 'online', actions: assign(({ context }) => ctxOf(bootOutcome(context))) },
+          { guard: 'bootResetFails', target: 'reset_failed', actions: assign(({ context }) => ctxOf(bootOutcome(context))) },
+          { guard: 'bootStarts', target: 'online', actions: assign(({ context }) => ctxOf(bootOutcome(context))) },
           { actions: assign(({ context }) => ctxOf(bootOutcome(context))) },
         ],
         // reset of an offline card does nothing (mic_stop without force)
         'state.reset': { actions: assign({ result: 'ok', via: 'reset.offline' }) },
         'pm.suspend': { guard: 'pmRunning', target: 'suspended', actions: assign({ pm: 'asleep', result: 'ok', via: 'pm.suspend.offline' }) },
+        'pm.resume': { guard: 'pmAsleep', actions: 'resumeNothing' },
       },
     },
     online: {
@@ -250,11 +259,23 @@ export const cardStateMachine = setup({
           actions: assign({ status: 'poweroff', cardOs: 'halted', result: 'ok', via: 'shutdown.online' }),
         },
         'pm.suspend': { guard: 'pmRunning', target: 'suspending', actions: assign({ pm: 'preparing', suspendWait: true, result: 'ok', via: 'pm.suspend.online' }) },
+        'pm.resume': { guard: 'pmAsleep', actions: 'resumeNothing' },
+        'card.halt': { guard: 'osRunning', target: 'shutting_down', actions: 'cardHalt' },
+        'card.poweroff': { guard: 'osRunning', target: 'shutting_down', actions: 'cardPoweroff' },
+        'card.restart': { guard: 'osRunning', target: 'shutting_down', actions: 'cardRestart' },
+        'card.panic': { guard: 'osRunning', target: 'shutting_down', actions: 'cardPanic' },
       },
     },
     shutting_down: {
       on: {
         'pm.suspend': { guard: 'pmRunning', target: 'suspended', actions: assign({ pm: 'preparing', suspendWait: true, result: 'ok', via: 'pm.suspend.shuttingDown' }) },
+        'pm.resume': { guard: 'pmAsleep', actions: 'resumeNothing' },
+        // a shutdown reported while suspending keeps the PM wait (facts §4.1, §4.2)
+        'time.passes': [
+          { guard: 'waitingHang', target: 'reset_failed', actions: 'timeoutResetFailed' },
+          { guard: 'waiting', target: 'suspended', actions: 'timeout' },
+          { actions: 'timeNothing' },
+        ],
       },
     },
     // mic_stop checks the state after the hardware reset: once reset_failed, even a reset that
@@ -271,6 +292,9 @@ export const cardStateMachine = setup({
             via: context.resetHang ? 'reset.resetFailed.again' : 'reset.resetFailed',
           })),
         },
+        // the PM notifier does nothing for reset_failed (facts §4.2 "other states: nothing")
+        'pm.suspend': { guard: 'pmRunning', actions: assign({ pm: 'asleep', result: 'ok', via: 'pm.suspend.nothing' }) },
+        'pm.resume': { guard: 'pmAsleep', actions: 'resumeNothing' },
       },
     },
     suspending: {
@@ -280,6 +304,15 @@ export const cardStateMachine = setup({
           target: 'suspended',
           actions: assign({ status: 'poweroff', cardOs: 'halted', result: 'ok', via: 'suspend.suspending' }),
         },
+        // suspending always holds the PM wait (it is entered only by PM prepare from online)
+        'time.passes': [
+          { guard: 'hang', target: 'reset_failed', actions: 'timeoutResetFailed' },
+          { target: 'suspended', actions: 'timeout' },
+        ],
+        'card.halt': { guard: 'osRunning', target: 'shutting_down', actions: 'cardHalt' },
+        'card.poweroff': { guard: 'osRunning', target: 'shutting_down', actions: 'cardPoweroff' },
+        'card.restart': { guard: 'osRunning', target: 'shutting_down', actions: 'cardRestart' },
+        'card.panic': { guard: 'osRunning', target: 'shutting_down', actions: 'cardPanic' },
       },
     },
     suspended: {
@@ -291,9 +324,14 @@ export const cardStateMachine = setup({
         ],
         'pm.resume': [
           // not ready → forced stop first; the state becomes offline whatever the reset did (facts §4.2)
-          { guard: ({ context }) => context.pm === 'asleep' && !context.ready && context.resetHang, target: 'offline', actions: assign({ pm: 'running', ready: false, resetHang: false, cardOs: 'none', result: 'ok', via: 'pm.resume.resetFailed' }) },
-          { guard: ({ context }) => context.pm === 'asleep' && !context.ready, target: 'offline', actions: assign({ pm: 'running', ready: true, cardOs: 'none', status: 'nop', result: 'ok', via: 'pm.resume.reset' }) },
+          { guard: 'asleepNotReadyHang', target: 'offline', actions: assign({ pm: 'running', ready: false, resetHang: false, cardOs: 'none', result: 'ok', via: 'pm.resume.resetFailed' }) },
+          { guard: 'asleepNotReady', target: 'offline', actions: assign({ pm: 'running', ready: true, cardOs: 'none', status: 'nop', result: 'ok', via: 'pm.resume.reset' }) },
           { guard: 'pmAsleep', target: 'offline', actions: assign({ pm: 'running', result: 'ok', via: 'pm.resume' }) },
+        ],
+        'time.passes': [
+          { guard: 'waitingHang', target: 'reset_failed', actions: 'timeoutResetFailed' },
+          { guard: 'waiting', target: 'suspended', actions: 'timeout' },
+          { actions: 'timeNothing' },
         ],
       },
     },

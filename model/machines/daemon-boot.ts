@@ -26,6 +26,16 @@ const FINAL: readonly MicStatus[] = ['halted', 'poweroff', 'restart', 'crashed']
 
 export const daemonBootMachine = setup({
   types: { context: {} as DaemonBootContext, events: {} as DaemonBootEvent },
+  guards: {
+    startsOffline: ({ event }) => event.type === 'daemon.start' && event.state === 'offline',
+    sawSuspending: ({ event }) => event.type === 'host.state' && event.state === 'suspending',
+    sawShuttingDown: ({ event }) => event.type === 'host.state' && event.state === 'shutting_down',
+    sawOfflineBootOnResume: ({ event, context }) => event.type === 'host.state' && event.state === 'offline' && context.bootOnResume,
+    statusRestart: ({ event }) => event.type === 'host.status' && event.status === 'restart',
+    statusFinal: ({ event }) => event.type === 'host.status' && FINAL.includes(event.status),
+    resetDoneBoot: ({ event, context }) => event.type === 'host.state' && event.state === 'offline' && (context.restart || context.bootOnResume),
+    resetDone: ({ event }) => event.type === 'host.state' && (event.state === 'offline' || event.state === 'suspended' || event.state === 'reset_failed'),
+  },
 }).createMachine({
   id: 'daemonBoot',
   initial: 'stopped',
@@ -34,7 +44,7 @@ export const daemonBootMachine = setup({
     stopped: {
       on: {
         'daemon.start': [
-          { guard: ({ event }) => event.state === 'offline', target: 'watching', actions: assign({ writes: ['boot'] }) },
+          { guard: 'startsOffline', target: 'watching', actions: assign({ writes: ['boot'] }) },
           { target: 'watching', actions: assign({ writes: [] }) },
         ],
       },
@@ -43,9 +53,9 @@ export const daemonBootMachine = setup({
       on: {
         'host.state': [
           // facts §4.2: remember boot-on-resume, write suspend, then handle the shutdown
-          { guard: ({ event }) => event.state === 'suspending', target: 'awaitingStatus', actions: assign({ bootOnResume: true, writes: ['suspend'] }) },
-          { guard: ({ event }) => event.state === 'shutting_down', target: 'awaitingStatus', actions: assign({ writes: [] }) },
-          { guard: ({ event, context }) => event.state === 'offline' && context.bootOnResume, actions: assign({ bootOnResume: false, writes: ['boot'] }) },
+          { guard: 'sawSuspending', target: 'awaitingStatus', actions: assign({ bootOnResume: true, writes: ['suspend'] }) },
+          { guard: 'sawShuttingDown', target: 'awaitingStatus', actions: assign({ writes: [] }) },
+          { guard: 'sawOfflineBootOnResume', actions: assign({ bootOnResume: false, writes: ['boot'] }) },
           { actions: assign({ writes: [] }) },
         ],
       },
@@ -53,8 +63,8 @@ export const daemonBootMachine = setup({
     awaitingStatus: {
       on: {
         'host.status': [
-          { guard: ({ event }) => event.status === 'restart', target: 'resetting', actions: assign({ restart: true, writes: ['reset'] }) },
-          { guard: ({ event }) => FINAL.includes(event.status), target: 'resetting', actions: assign({ writes: ['reset'] }) },
+          { guard: 'statusRestart', target: 'resetting', actions: assign({ restart: true, writes: ['reset'] }) },
+          { guard: 'statusFinal', target: 'resetting', actions: assign({ writes: ['reset'] }) },
           { actions: assign({ writes: [] }) },
         ],
         // 60 polls without a final status: reset anyway
@@ -66,11 +76,12 @@ export const daemonBootMachine = setup({
         'host.state': [
           // mpssd's reset helper takes offline or suspended as "reset done" (facts §4.2)
           {
-            guard: ({ event, context }) => event.state === 'offline' && (context.restart || context.bootOnResume),
+            guard: 'resetDoneBoot',
             target: 'watching',
             actions: assign({ restart: false, bootOnResume: false, writes: ['boot'] }),
           },
-          { guard: ({ event }) => event.state === 'offline' || event.state === 'suspended' || event.state === 'reset_failed', target: 'watching', actions: assign({ writes: [] }) },
+          { guard: 'resetDone', target: 'watching', actions: assign({ writes: [] }) },
+          // a poll before the asynchronous stop has run sees the old state: keep polling (facts §4.1, §8.6)
           { actions: assign({ writes: [] }) },
         ],
       },

@@ -59,6 +59,13 @@ describe('card-state machine (facts §4.1/§4.2)', () => {
     expect(s.can({ type: 'card.halt' })).toBe(false);
     expect(refusal({ type: 'card.halt' })).toBe('ENODEV');
   });
+  test('card reports are declared only where the card OS can run (online, suspending)', () => {
+    const declaring = Object.entries(cardStateMachine.root.states)
+      .filter(([, node]) => node.transitions.has('card.halt'))
+      .map(([name]) => name);
+    expect(declaring.sort()).toEqual(['online', 'suspending']);
+    expect(cardStateMachine.root.transitions.has('card.halt')).toBe(false);
+  });
   test('state write parsing (sysfs_streq)', () => {
     expect(stateWriteEvent('boot\n').type).toBe('state.boot');
     expect(stateWriteEvent('boot\n\n').type).toBe('state.invalid');

@@ -1,132 +1,111 @@
 /**
- * Claim: every transition of the daemon-boot machine that system commands can cause (source ×
- *   event × target × writes, found by searching command sequences on the composed card-state +
- *   daemon-boot model) replays, by the shortest sequence found, on a system running our mpssd with
- *   the same state, shutdown status and daemon writes after every command. Coverage against the
- *   machine's own transition graph is reported; transitions no host state sequence can trigger
- *   (e.g. a daemon started while the card is not offline) are listed.
- * Source: model/machines/daemon-boot.ts; facts §4.2 (legacy mpssd), §8.1, §8.6
+ * Claim: every declared transition of the daemon-boot machine that a system with our mpssd can take
+ *   is exercised on every run: the daemon's inputs are not test commands, so xstate/graph's
+ *   `getShortestPaths` runs over the composed card-state + daemon-boot logic (composed-logic.ts),
+ *   whose events are test commands; each shortest path is extended by every command, and the shortest
+ *   path per daemon transition replays on a system running mpssd, with the command's result, the
+ *   state, shutdown status and the daemon's writes equal to the composed model after every command,
+ *   and the model in the path's abstract snapshot. Coverage against the machine's declared
+ *   transitions is reported; a declared transition no path reaches fails the property unless it is
+ *   listed below with the reason.
+ * Source: model/machines/daemon-boot.ts; facts §4.1, §4.2 (legacy mpssd), §8.1, §8.6
  * Level: exhaustive
  */
 import fc from 'fast-check';
-import { initialTransition, transition, type SnapshotFrom } from 'xstate';
-import { daemonBootMachine, type DaemonBootEvent } from '../../model/machines/daemon-boot.ts';
-import { MIC_STATES, MIC_STATUSES } from '../../model/constants/lifecycle.ts';
+import type { MicSystem } from '../../model/contract.ts';
+import type { CardStateEvent } from '../../model/machines/card-state.ts';
+import { daemonBootMachine } from '../../model/machines/daemon-boot.ts';
 import { defineProperty } from '../harness.ts';
 import { choicesFrom, interleaving } from '../choices.ts';
 import { BAD_FILES, firmwareFiles } from '../../fixtures/images/card-os.ts';
-import { assertComposite, daemonLabel, DaemonComposite } from './composite.ts';
-import { applyOp, opEvent, showOp, type Op } from './ops.ts';
+import { composedKey, composedLogic, composedStep, type Composed } from './composed-logic.ts';
+import { applyOp, resultText, showOp } from './ops.ts';
 import { CARD_MEMORY } from './conformance.prop.ts';
-import { transitionCover } from './paths.ts';
+import { declaredTransitions, shortestCover, statesOf, transitionOf, type Cover } from './paths.ts';
+import { coverage, report } from './coverage.ts';
+import { eventOp } from './event-ops.ts';
 
-type DSnap = SnapshotFrom<typeof daemonBootMachine>;
-
-const DAEMON_EVENTS: readonly DaemonBootEvent[] = [
-  ...MIC_STATES.map((state): DaemonBootEvent => ({ type: 'daemon.start', state })),
-  ...MIC_STATES.map((state): DaemonBootEvent => ({ type: 'host.state', state })),
-  ...MIC_STATUSES.map((status): DaemonBootEvent => ({ type: 'host.status', status })),
-  { type: 'poll.timeout' },
+/** the commands that move the host or the card; attribute writes do not concern the daemon */
+const COMMANDS: readonly CardStateEvent[] = [
+  { type: 'state.boot' }, { type: 'state.reset' }, { type: 'state.shutdown' }, { type: 'state.suspend' },
+  { type: 'pm.suspend' }, { type: 'pm.resume' }, { type: 'time.passes' },
+  { type: 'card.halt' }, { type: 'card.poweroff' }, { type: 'card.restart' }, { type: 'card.panic' },
+  { type: 'fault.badImage' }, { type: 'fault.resetHang' },
 ];
 
-/** the machine's own transitions (its graph, independent of any system) */
-function definedDaemonTransitions(): string[] {
-  const [init] = initialTransition(daemonBootMachine);
-  const { paths } = transitionCover<DSnap, DaemonBootEvent>(
-    init,
-    DAEMON_EVENTS,
-    (s, e) => transition(daemonBootMachine, s, e)[0],
-    (s) => JSON.stringify([s.value, s.context.bootOnResume, s.context.restart]),
-    (from, e, to) => daemonLabel(String(from.value), e, to),
-  );
-  return paths.map((p) => p.id);
+/** declared daemon-boot transitions no system can take, and why */
+export const DAEMON_UNREACHABLE: Readonly<Record<string, string>> = {
+  'stopped: daemon.start [stopped#1 → watching]':
+    'a daemon started while the card is not offline; the system contract starts mpssd only with the system (SystemConfig.daemon), when every card is offline',
+};
+
+interface TSnap {
+  readonly context: Composed;
 }
 
-const SEARCH_OPS: readonly Op[] = [
-  { kind: 'state', value: 'boot' }, { kind: 'state', value: 'reset' }, { kind: 'state', value: 'shutdown' }, { kind: 'state', value: 'suspend' },
-  { kind: 'pmSuspend' }, { kind: 'pmResume' }, { kind: 'time' },
-  { kind: 'card', what: 'halt' }, { kind: 'card', what: 'poweroff' }, { kind: 'card', what: 'restart' }, { kind: 'card', what: 'panic' },
-  { kind: 'corrupt', how: 'checksum' }, { kind: 'resetHang' },
-];
-
-let searchMemo: Map<string, Op[]> | undefined;
-let reportedOnce = false;
-
-function compositeKey(m: DaemonComposite): string {
-  const h = m.host.getSnapshot();
-  const { via: _v, result: _r, cmdline: _c, files: _f, badFiles: _b, ...hc } = h.context;
-  const d = m.daemon.getSnapshot();
-  return JSON.stringify([h.value, hc, d.value, d.context.bootOnResume, d.context.restart]);
+let memo: { cover: Cover<CardStateEvent>; init: TSnap } | undefined;
+/** the composed paths, generated once per process */
+export function daemonPaths(): { cover: Cover<CardStateEvent>; init: TSnap } {
+  if (memo !== undefined) return memo;
+  const logic = composedLogic({ files: Object.keys(firmwareFiles()), badFiles: BAD_FILES });
+  const init = logic.getInitialSnapshot(undefined as never, undefined) as TSnap;
+  const cover = shortestCover<TSnap, CardStateEvent>(logic, {
+    fromState: init,
+    events: COMMANDS,
+    serializeState: (s) => composedKey(s.context),
+    labels: (s, e) => composedStep(s.context, e).taken,
+    step: (s, e) => ({ context: composedStep(s.context, e) }),
+    limit: 200_000,
+  });
+  return (memo = { cover, init });
 }
 
-/** breadth-first over composed-model states (commands of SEARCH_OPS): the first sequence per daemon transition */
-function searchSequences(maxDepth = 8): Map<string, Op[]> {
-  const files = Object.keys(firmwareFiles());
-  const found = new Map<string, Op[]>();
-  const replay = (seq: readonly Op[], onLabel?: (l: string) => void): DaemonComposite => {
-    const m = new DaemonComposite(files, BAD_FILES, onLabel);
-    for (const op of seq) m.command(opEvent(op));
-    return m;
-  };
-  const start = replay([], (l) => found.has(l) || found.set(l, []));
-  const seen = new Set<string>([compositeKey(start)]);
-  let layer: Op[][] = [[]];
-  for (let depth = 0; depth < maxDepth && layer.length > 0; depth++) {
-    const next: Op[][] = [];
-    for (const seq of layer) {
-      for (const op of SEARCH_OPS) {
-        const m = replay(seq);
-        const ext = [...seq, op];
-        const labels: string[] = [];
-        m.onDaemon = (l) => labels.push(l);
-        m.command(opEvent(op));
-        for (const l of labels) if (!found.has(l)) found.set(l, ext);
-        const k = compositeKey(m);
-        if (!seen.has(k)) {
-          seen.add(k);
-          next.push(ext);
-        }
-      }
-    }
-    layer = next;
+function assertComposed(sys: MicSystem, c: Composed, what: string): void {
+  const { observe } = sys;
+  if (observe.state(0) !== c.host.value || observe.shutdownStatus(0) !== c.host.context.status) {
+    throw new Error(`after ${what}: ${observe.state(0)}/${observe.shutdownStatus(0)}, model says ${String(c.host.value)}/${c.host.context.status} (via ${c.host.context.via})`);
   }
-  return found;
+  if (JSON.stringify(observe.daemonWrites(0)) !== JSON.stringify(c.writes)) {
+    throw new Error(`after ${what}: daemon wrote ${JSON.stringify(observe.daemonWrites(0))}, model says ${JSON.stringify(c.writes)}`);
+  }
 }
 
 export const exhaustiveDaemonBoot = defineProperty({
   id: 'lifecycle.exhaustive.daemonBoot',
-  claim: 'every daemon-boot transition reachable by system commands replays on a system running mpssd as the composed model says',
-  source: 'model/machines/daemon-boot.ts; facts §4.2, §8.1, §8.6',
+  claim: 'every daemon-boot transition a system can take, by its xstate/graph shortest path over the composed model, replays on a system running mpssd as the model says',
+  source: 'model/machines/daemon-boot.ts; facts §4.1, §4.2, §8.1, §8.6',
   level: 'exhaustive',
   requires: ['system'],
   runs: 2,
   build: (impl) =>
     fc.property(interleaving(60), (choices) => {
-      searchMemo ??= searchSequences();
+      const { cover, init } = daemonPaths();
       const files = firmwareFiles();
-      const reached = new Set<string>();
-      for (const [label, ops] of searchMemo) {
+      const reached = new Set<string>(init.context.taken.map(transitionOf));
+      for (const p of cover.paths) {
         const sys = impl.system!.createSystem({ daemon: true, choices: choicesFrom(choices), firmware: files, cardMemoryBytes: CARD_MEMORY, trace: false });
-        const model = new DaemonComposite(Object.keys(files), BAD_FILES, (l) => reached.add(l));
+        let model = init.context;
         try {
-          assertComposite(sys, model, 'creation');
-          for (const op of ops) {
-            model.command(opEvent(op));
-            applyOp(sys, op);
+          assertComposed(sys, model, 'creation');
+          p.events.forEach((e, i) => {
+            const op = eventOp(e);
+            model = composedStep(model, e);
+            const res = resultText(applyOp(sys, op));
             sys.settle();
-            assertComposite(sys, model, showOp(op));
-          }
+            if (res !== model.result) throw new Error(`${showOp(op)} returned ${res}, model says ${model.result}`);
+            assertComposed(sys, model, showOp(op));
+            if (composedKey(model) !== p.keys[i]) throw new Error(`after ${showOp(op)} the model is in ${composedKey(model)}, the path says ${p.keys[i]}`);
+            for (const t of model.taken) reached.add(transitionOf(t));
+          });
         } catch (err) {
-          throw new Error(`sequence for "${label}" [${ops.map(showOp).join(', ')}]: ${(err as Error).message}`);
+          throw new Error(`path for "${p.id}" [${p.events.map((e) => showOp(eventOp(e))).join(', ')}]: ${(err as Error).message}`);
         }
       }
-      const defined = definedDaemonTransitions();
-      const missing = defined.filter((t) => !reached.has(t));
-      const extra = [...reached].filter((t) => !defined.includes(t));
-      if (extra.length > 0) throw new Error(`composite took daemon transitions the machine graph lacks: ${extra.join('; ')}`);
-      if (!reportedOnce) process.stderr.write(
-        `[lifecycle.exhaustive] daemon-boot: ${defined.length - missing.length}/${defined.length} transitions replayed${missing.length ? `; not reachable from the system: ${missing.join('; ')}` : ''}\n`,
+      const cov = coverage(declaredTransitions(daemonBootMachine), reached, DAEMON_UNREACHABLE);
+      const states = statesOf(reached);
+      report(
+        'daemon-boot',
+        `${states.size}/${Object.keys(daemonBootMachine.root.states).length} states, ${cov.figure}; ${cover.paths.length} xstate/graph shortest paths over ${cover.vertices} composed snapshots (traversal ${cover.ms.toFixed(0)} ms), all replayed${cov.unreachableLines}`,
       );
-      reportedOnce = true;
     }),
 });
