@@ -11,7 +11,7 @@ import {
 } from '../../model/layout/device-page.ts';
 import { availSize, descTableSize, micUsedRingSize, micVringInfo, micVringInfoOffset } from '../../model/layout/vring.ts';
 import { MIC_MAX_VRINGS, VIRTIO_CONFIG_S_ACKNOWLEDGE, VIRTIO_CONFIG_S_DRIVER, VIRTIO_CONFIG_S_DRIVER_OK } from '../../model/constants/virtio.ts';
-import { readField, readOr, writeField } from './fields.ts';
+import { readField, readOr, writeField } from '../memory/fields.ts';
 import { ringHost, type CardDoorbells } from './doorbells.ts';
 
 export const HANDSHAKE_POLL_NS = 100_000_000;

@@ -9,7 +9,7 @@ import type { MemPort, RegisterFile, Scheduler } from '../../model/contract.ts';
 import { BAR4, SPAD_INDEX } from '../../model/layout/sbox.ts';
 import { bootParam, MIC_DB_NONE, MIC_MAGIC } from '../../model/layout/device-page.ts';
 import { CARD_SHUTDOWN_STATUS, MIC_CRASHED } from '../../model/constants/lifecycle.ts';
-import { readField, readOr, writeField } from './fields.ts';
+import { readField, readOr, writeField } from '../memory/fields.ts';
 import { CardDoorbells, ringHost } from './doorbells.ts';
 import { CardDevices } from './os-devices.ts';
 

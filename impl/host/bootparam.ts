@@ -1,7 +1,7 @@
 /** mic_bootparam_init (facts §5.1): the host's view of the boot parameter block in its device page. */
 import type { MemPort } from '../../model/contract.ts';
 import { bootParam, MIC_DB_NONE, MIC_MAGIC } from '../../model/layout/device-page.ts';
-import { writeField } from './fields.ts';
+import { writeField } from '../memory/fields.ts';
 
 export function bootParamInit(mem: MemPort, dp: number, c2hShutdownDb: number): void {
   const f = bootParam.fields;

@@ -18,7 +18,7 @@ import { hostSendIntr } from '../pcie/index.ts';
 import { SimMutex } from './mutex.ts';
 import { HostAllocator } from './alloc.ts';
 import { bootParamInit } from './bootparam.ts';
-import { readOr, writeField } from './fields.ts';
+import { readOr, writeField } from '../memory/fields.ts';
 import { loadCardOs, type FirmwareStore } from './loader.ts';
 import { HostVop } from './vop.ts';
 

@@ -4,4 +4,4 @@ export { HostAllocator } from './alloc.ts';
 export { HostVop, type HostVdev } from './vop.ts';
 export { readAttr, writeAttr } from './sysfs.ts';
 export { loadCardOs, commandLineBytes, type FirmwareStore } from './loader.ts';
-export { readField, writeField, readOr } from './fields.ts';
+export { readField, writeField, readOr } from '../memory/fields.ts';

@@ -12,7 +12,7 @@ import {
 } from '../../model/layout/device-page.ts';
 import { micRingBlockSize, micVringInfo, micVringInfoOffset } from '../../model/layout/vring.ts';
 import { MIC_MAX_VRINGS, MIC_MAX_VRING_ENTRIES } from '../../model/constants/virtio.ts';
-import { readOr, writeField } from './fields.ts';
+import { readOr, writeField } from '../memory/fields.ts';
 import type { HostAllocator } from './alloc.ts';
 
 export interface HostVdev {

@@ -1,6 +1,6 @@
 /**
  * Typed field access through a layout table (DESIGN.md §4: offsets only from model/layout). Reads
- * and writes go to a MemPort (host RAM for the device page); a fault is returned, never thrown.
+ * and writes go to a MemPort (host RAM for the device page, the card's view of it, card memory); a fault is returned, never thrown.
  */
 import type { MemFault, MemPort } from '../../model/contract.ts';
 import type { Field } from '../../model/layout/table.ts';
