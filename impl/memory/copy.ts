@@ -12,13 +12,15 @@ import type { MemFault, MemPort } from '../../model/contract/memory.ts';
 import { checkRange, memFault } from './fault.ts';
 import { SparseMemoryImpl } from './sparse.ts';
 import { copyPages } from './pagecopy.ts';
-import { leavesOf, type Leaf } from './leaves.ts';
+import { isResolvable, leavesOf, type Leaf, type SparseSpot } from './leaves.ts';
 
 export function copyBetween(src: MemPort, srcAddr: number, dst: MemPort, dstAddr: number, len: number): MemFault | undefined {
   const f = checkRange(src.name, src.size, srcAddr, len) ?? checkRange(dst.name, dst.size, dstAddr, len);
   if (f) return f;
-  if (src instanceof SparseMemoryImpl && dst instanceof SparseMemoryImpl) {
-    copyPages(src.pages, srcAddr, dst.pages, dstAddr, len);
+  // each side lies in one sparse memory (itself, or one window of a view onto it): one page copy,
+  // no leaf lists (the DMA engine's common case). copyPages is memmove-safe within one memory.
+  if (spotOf(src, srcAddr, len, srcSpot) && spotOf(dst, dstAddr, len, dstSpot)) {
+    copyPages(srcSpot.mem!.pages, srcSpot.addr, dstSpot.mem!.pages, dstSpot.addr, len);
     return undefined;
   }
   const from = leavesOf(src, srcAddr, len);
@@ -27,6 +29,18 @@ export function copyBetween(src: MemPort, srcAddr: number, dst: MemPort, dstAddr
   if (!Array.isArray(to)) return to;
   if ((from.length > 1 || to.length > 1) && overlapping(from, to)) return copyViaSnapshot(from, to, len);
   return copyPieces(from, to);
+}
+
+const srcSpot: SparseSpot = { mem: undefined, addr: 0 };
+const dstSpot: SparseSpot = { mem: undefined, addr: 0 };
+
+function spotOf(port: MemPort, addr: number, len: number, out: SparseSpot): boolean {
+  if (isResolvable(port)) return port.sparseSpot !== undefined && port.sparseSpot(addr, len, out);
+  // the constructor compare first: a cached property load, where instanceof walks prototypes
+  if (port.constructor !== SparseMemoryImpl && !(port instanceof SparseMemoryImpl)) return false;
+  out.mem = port;
+  out.addr = addr;
+  return true;
 }
 
 function overlapping(from: readonly Leaf[], to: readonly Leaf[]): boolean {

@@ -28,6 +28,13 @@ export function isMemFault(x: unknown): x is MemFault {
  * NaN, fractions and values beyond 2^53 are 'bad-argument': they cannot name a byte.
  */
 export function checkRange(space: string, size: number, addr: number, len: number): MemFault | undefined {
+  // the common case as one small test, so the optimizer inlines it into every accessor (its
+  // inlining budget per caller is small); any other case is classified out of line
+  if (Number.isSafeInteger(addr) && Number.isSafeInteger(len) && addr >= 0 && len >= 0 && addr + len <= size) return undefined;
+  return rangeFault(space, size, addr, len);
+}
+
+function rangeFault(space: string, size: number, addr: number, len: number): MemFault | undefined {
   if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(len)) return memFault('bad-argument', space, addr, len);
   if (addr < 0 || len < 0 || addr + len > size) return memFault('out-of-range', space, addr, len);
   return undefined;

@@ -4,6 +4,7 @@
  * from window.ts so copy.ts can resolve views without importing them (no import cycle).
  */
 import type { MemFault, MemPort } from '../../model/contract/memory.ts';
+import type { SparseMemoryImpl } from './sparse.ts';
 
 /** a contiguous piece of an access, on a port that is not a windowed view */
 export interface Leaf {
@@ -12,10 +13,21 @@ export interface Leaf {
   readonly len: number;
 }
 
+/** a place in a sparse memory (filled in by Resolvable.sparseSpot; callers reuse one object) */
+export interface SparseSpot {
+  mem: SparseMemoryImpl | undefined;
+  addr: number;
+}
+
 /** a port made of other ports */
 export interface Resolvable extends MemPort {
   /** pieces of the checked range [addr, addr+len), appended to out, or an 'unmapped' fault */
   leaves(addr: number, len: number, out?: Leaf[]): Leaf[] | MemFault;
+  /**
+   * When the checked range [addr, addr+len) lies in one window mapping sparse memory directly, that
+   * memory and the address there, written into `out`; else false (then use leaves).
+   */
+  sparseSpot?(addr: number, len: number, out: SparseSpot): boolean;
 }
 
 export function isResolvable(p: MemPort): p is Resolvable {

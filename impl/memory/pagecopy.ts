@@ -45,16 +45,16 @@ function zeroDest(to: PageTable, d: number, n: number): void {
 }
 
 /**
- * How many of the `want` bytes from addr (in page pn, held by `first`) lie contiguously in first's
+ * How many of the `want` bytes from offset `offInPage` of page `first` lie contiguously in first's
  * slab, following the page table's next pages. With `alloc`, missing pages are allocated on the way
  * (the destination side: they are about to be written).
  */
-function extent(t: PageTable, first: Page, pn: number, addr: number, want: number, alloc: boolean): number {
-  let ext = PAGE_SIZE - (addr % PAGE_SIZE);
+function extent(t: PageTable, first: Page, offInPage: number, want: number, alloc: boolean): number {
+  let ext = PAGE_SIZE - offInPage;
   let prev = first;
-  let p = pn;
+  let p = first.pageNo;
   while (ext < want) {
-    const next = alloc ? t.getOrAlloc(p + 1) : t.get(p + 1);
+    const next = t.following(prev) ?? (alloc ? t.getOrAlloc(p + 1) : t.get(p + 1));
     if (next === undefined || next.slab !== prev.slab || next.base !== prev.base + PAGE_SIZE) break;
     ext += PAGE_SIZE;
     prev = next;
@@ -69,6 +69,10 @@ function copyForward(from: PageTable, src: number, to: PageTable, dst: number, l
     const s = src + off;
     const d = dst + off;
     const srcPn = pageOf(s);
+    const dstPn = pageOf(d);
+    // offsets in the page by subtraction: `%` on addresses beyond 2^31 is a slow float remainder
+    const sOff = s - srcPn * PAGE_SIZE;
+    const dOff = d - dstPn * PAGE_SIZE;
     const srcPage = from.get(srcPn);
     if (srcPage === undefined) {
       const n = pieceLen(src, dst, off, len);
@@ -76,18 +80,17 @@ function copyForward(from: PageTable, src: number, to: PageTable, dst: number, l
       off += n;
       continue;
     }
-    if (len - off === PAGE_SIZE && s % PAGE_SIZE === 0 && d % PAGE_SIZE === 0) {
+    if (len - off === PAGE_SIZE && sOff === 0 && dOff === 0) {
       // exactly one whole page left: page to page, no slab view to build
-      to.getOrAlloc(pageOf(d)).bytes.set(srcPage.bytes);
+      to.getOrAlloc(dstPn).bytes.set(srcPage.bytes);
       off += PAGE_SIZE;
       continue;
     }
     // one move for the longest run that is contiguous in one slab on both sides
-    const sExt = extent(from, srcPage, srcPn, s, len - off, false);
-    const dstPn = pageOf(d);
+    const sExt = extent(from, srcPage, sOff, len - off, false);
     const dstPage = to.getOrAlloc(dstPn);
-    const n = extent(to, dstPage, dstPn, d, sExt, true);
-    moveBytes(srcPage.slab, srcPage.base + (s % PAGE_SIZE), dstPage.slab, dstPage.base + (d % PAGE_SIZE), n);
+    const n = extent(to, dstPage, dOff, sExt, true);
+    moveBytes(srcPage.slab, srcPage.base + sOff, dstPage.slab, dstPage.base + dOff, n);
     off += n;
   }
 }

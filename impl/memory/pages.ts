@@ -20,7 +20,7 @@ export function pageOf(addr: number): number {
   return Math.floor(addr * PAGE_RECIPROCAL);
 }
 
-const NO_BYTES = new Uint8Array(0);
+const NO_VIEW = new DataView(new ArrayBuffer(0));
 
 export interface Page {
   /** the page's 4096 bytes */
@@ -29,6 +29,12 @@ export interface Page {
   readonly slab: Uint8Array;
   /** offset of the page's first byte in the slab */
   readonly base: number;
+  /** the page number it holds now, -1 while free */
+  pageNo: number;
+  /** the record of the next page slot in the same slab, once carved */
+  nextInSlab: Page | undefined;
+  /** a DataView of the page's bytes, made when the page is first hot (scalar access) */
+  view: DataView | undefined;
 }
 
 export class PageTable {
@@ -37,34 +43,36 @@ export class PageTable {
   private slabPages = 0;
   private slabUsed = 0;
   private readonly free: Page[] = [];
+  /** the last page slot carved out of the current slab */
+  private carved: Page | undefined = undefined;
   /**
-   * The hot page: the last one found, so runs of accesses to one page (a ring's indices, slots and
-   * descriptors) skip the Map lookup. Only an allocated page is hot; release() cools it, so it is
-   * never stale. sparse.ts reads `hotBase`/`hotBytes` directly on its scalar fast paths: an address
-   * in [hotBase, hotBase + PAGE_SIZE) is byte `addr - hotBase` of `hotBytes`.
+   * The hot page: the last one a scalar access looked up (heat), so runs of scalar accesses to one
+   * page (a ring's indices, slots and descriptors) skip the Map lookup. Only an allocated page is
+   * hot; release() cools it, so it is never stale. sparse.ts reads `hotBase`/`hotView` directly on
+   * its scalar fast paths: an address in [hotBase, hotBase + PAGE_SIZE) is byte `addr - hotBase` of
+   * `hotView`. Bulk paths do not heat pages: they rarely revisit one and would only pay to update.
    */
   private hotNo = -1;
   private hotPage: Page | undefined = undefined;
   /** first byte address of the hot page; -Infinity when there is none (no address is in range) */
   hotBase = -Infinity;
-  hotBytes: Uint8Array = NO_BYTES;
+  /** a DataView of the hot page's bytes (one call per scalar, and small enough to inline) */
+  hotView: DataView = NO_VIEW;
 
   get size(): number {
     return this.map.size;
   }
 
   get(pageNo: number): Page | undefined {
-    if (pageNo === this.hotNo) return this.hotPage;
-    const p = this.map.get(pageNo);
-    if (p !== undefined) this.heat(pageNo, p);
-    return p;
+    return pageNo === this.hotNo ? this.hotPage : this.map.get(pageNo);
   }
 
-  private heat(pageNo: number, p: Page): void {
+  /** makes an allocated page the hot one */
+  heat(pageNo: number, p: Page): void {
     this.hotNo = pageNo;
     this.hotPage = p;
     this.hotBase = pageNo * PAGE_SIZE;
-    this.hotBytes = p.bytes;
+    this.hotView = p.view ??= new DataView(p.slab.buffer, p.base, PAGE_SIZE);
   }
 
   has(pageNo: number): boolean {
@@ -77,9 +85,9 @@ export class PageTable {
     let p = this.map.get(pageNo);
     if (p === undefined) {
       p = this.fresh();
+      p.pageNo = pageNo;
       this.map.set(pageNo, p);
     }
-    this.heat(pageNo, p);
     return p;
   }
 
@@ -90,9 +98,10 @@ export class PageTable {
       this.hotNo = -1;
       this.hotPage = undefined;
       this.hotBase = -Infinity;
-      this.hotBytes = NO_BYTES;
+      this.hotView = NO_VIEW;
     }
     this.map.delete(pageNo);
+    p.pageNo = -1;
     this.free.push(p);
   }
 
@@ -108,7 +117,20 @@ export class PageTable {
       this.slabUsed = 0;
     }
     const base = this.slabUsed++ * PAGE_SIZE;
-    return { bytes: this.slab.subarray(base, base + PAGE_SIZE), slab: this.slab, base };
+    const page: Page = { bytes: this.slab.subarray(base, base + PAGE_SIZE), slab: this.slab, base, pageNo: -1, nextInSlab: undefined, view: undefined };
+    if (base > 0) this.carved!.nextInSlab = page;
+    this.carved = page;
+    return page;
+  }
+
+  /**
+   * Page pageNo + 1 when it sits in the slot right after `page` (pageNo) in the same slab, i.e. the
+   * two are contiguous bytes; else undefined (it may still exist elsewhere). No Map lookup, so a
+   * bulk copy finds a run of contiguous pages at the cost of a field read per page.
+   */
+  following(page: Page): Page | undefined {
+    const n = page.nextInSlab;
+    return n !== undefined && page.pageNo >= 0 && n.pageNo === page.pageNo + 1 ? n : undefined;
   }
 
   /**

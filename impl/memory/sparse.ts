@@ -22,26 +22,25 @@ import { copyPages } from './pagecopy.ts';
 
 export { PAGE_SIZE, pageOf } from './pages.ts';
 
-// Little-endian scalars inside one page's bytes (the X100 and the host are x86).
-function le16(b: Uint8Array, off: number): number {
-  return b[off]! | (b[off + 1]! << 8);
+// Little-endian scalars inside one page (the X100 and the host are x86).
+function le16(v: DataView, off: number): number {
+  return v.getUint16(off, true);
 }
 
-function le32(b: Uint8Array, off: number): number {
-  return (b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24)) >>> 0;
+function le32(v: DataView, off: number): number {
+  return v.getUint32(off, true);
 }
 
-function st16(b: Uint8Array, off: number, v: number): void {
-  b[off] = v;
-  b[off + 1] = v >>> 8;
+function st16(v: DataView, off: number, x: number): void {
+  v.setUint16(off, x, true);
 }
 
-function st32(b: Uint8Array, off: number, v: number): void {
-  b[off] = v;
-  b[off + 1] = v >>> 8;
-  b[off + 2] = v >>> 16;
-  b[off + 3] = v >>> 24;
+function st32(v: DataView, off: number, x: number): void {
+  v.setUint32(off, x, true);
 }
+
+/** pieces up to this many bytes are copied in a loop rather than with subarray + set */
+const SMALL_PIECE = 64;
 
 function isAllZero(bytes: Uint8Array, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (bytes[i] !== 0) return false;
@@ -66,17 +65,24 @@ export class SparseMemoryImpl implements SparseMemory {
 
   // --- unchecked bulk access for the other files of impl/memory (callers checked the range) ---
 
+  // Small pieces (a 16-byte DMA descriptor, a ring element) are moved byte by byte: building the
+  // subarray view that Uint8Array.set needs costs more than the copy itself.
+
   /** bytes [addr, addr+len) into dst[dstOff…]; absent pages read as zeros */
   readUnchecked(addr: number, dst: Uint8Array, dstOff = 0, len = dst.length - dstOff): void {
     let a = addr;
     let o = dstOff;
     const end = dstOff + len;
     while (o < end) {
-      const off = a % PAGE_SIZE;
+      const pn = pageOf(a);
+      const off = a - pn * PAGE_SIZE;
       const n = Math.min(end - o, PAGE_SIZE - off);
-      const page = this.pages.get(pageOf(a));
+      const page = this.pages.get(pn);
       if (page === undefined) dst.fill(0, o, o + n);
-      else dst.set(page.slab.subarray(page.base + off, page.base + off + n), o);
+      else if (n <= SMALL_PIECE) {
+        const b = page.bytes;
+        for (let i = 0; i < n; i++) dst[o + i] = b[off + i]!;
+      } else dst.set(n === PAGE_SIZE ? page.bytes : page.slab.subarray(page.base + off, page.base + off + n), o);
       a += n;
       o += n;
     }
@@ -88,11 +94,17 @@ export class SparseMemoryImpl implements SparseMemory {
     let o = srcOff;
     const end = srcOff + len;
     while (o < end) {
-      const off = a % PAGE_SIZE;
-      const n = Math.min(end - o, PAGE_SIZE - off);
       const pn = pageOf(a);
+      const off = a - pn * PAGE_SIZE;
+      const n = Math.min(end - o, PAGE_SIZE - off);
       const page = this.pages.get(pn) ?? (isAllZero(src, o, o + n) ? undefined : this.pages.getOrAlloc(pn));
-      if (page !== undefined) page.slab.set(n === src.length ? src : src.subarray(o, o + n), page.base + off);
+      // (no page: zeros into an untouched page, nothing to store)
+      if (page !== undefined) {
+        if (n <= SMALL_PIECE) {
+          const b = page.bytes;
+          for (let i = 0; i < n; i++) b[off + i] = src[o + i]!;
+        } else page.slab.set(n === src.length ? src : src.subarray(o, o + n), page.base + off);
+      }
       a += n;
       o += n;
     }
@@ -144,27 +156,29 @@ export class SparseMemoryImpl implements SparseMemory {
 
   // The load/store forms are for checked addresses (window.ts calls them directly for accesses it
   // checked itself). They are kept small so the optimizer inlines them into their callers: an access
-  // inside the hot page (pages.ts) is a subtraction, a compare and the bytes; the rest is out of line.
+  // inside the hot page (pages.ts) is a subtraction, a compare and one DataView access (a builtin
+  // the optimizer expands in place, unlike a byte-assembly helper it must budget for); the rest,
+  // including the page lookup, is out of line.
 
   /** little-endian u16 at a checked addr */
   load16(addr: number): number {
     const t = this.pages;
     const off = addr - t.hotBase;
-    return off >= 0 && off <= PAGE_SIZE - 2 ? le16(t.hotBytes, off) : this.loadCold(addr, 2);
+    return off >= 0 && off <= PAGE_SIZE - 2 ? le16(t.hotView, off) : this.loadCold(addr, 2);
   }
 
   /** little-endian u32 at a checked addr */
   load32(addr: number): number {
     const t = this.pages;
     const off = addr - t.hotBase;
-    return off >= 0 && off <= PAGE_SIZE - 4 ? le32(t.hotBytes, off) : this.loadCold(addr, 4);
+    return off >= 0 && off <= PAGE_SIZE - 4 ? le32(t.hotView, off) : this.loadCold(addr, 4);
   }
 
   /** stores the u16 v (0..0xffff) little-endian at a checked addr */
   store16(addr: number, v: number): void {
     const t = this.pages;
     const off = addr - t.hotBase;
-    if (off >= 0 && off <= PAGE_SIZE - 2) st16(t.hotBytes, off, v);
+    if (off >= 0 && off <= PAGE_SIZE - 2) st16(t.hotView, off, v);
     else this.storeCold(addr, 2, v);
   }
 
@@ -172,7 +186,7 @@ export class SparseMemoryImpl implements SparseMemory {
   store32(addr: number, v: number): void {
     const t = this.pages;
     const off = addr - t.hotBase;
-    if (off >= 0 && off <= PAGE_SIZE - 4) st32(t.hotBytes, off, v);
+    if (off >= 0 && off <= PAGE_SIZE - 4) st32(t.hotView, off, v);
     else this.storeCold(addr, 4, v);
   }
 
@@ -183,7 +197,8 @@ export class SparseMemoryImpl implements SparseMemory {
     if (off > PAGE_SIZE - width) return this.loadSplit(addr, width);
     const page = this.pages.get(pn);
     if (page === undefined) return 0;
-    return width === 2 ? le16(page.bytes, off) : le32(page.bytes, off);
+    this.pages.heat(pn, page);
+    return width === 2 ? le16(this.pages.hotView, off) : le32(this.pages.hotView, off);
   }
 
   /** a u16/u32 store outside the hot page; zeros into an absent page allocate nothing */
@@ -193,8 +208,9 @@ export class SparseMemoryImpl implements SparseMemory {
     if (off > PAGE_SIZE - width) return this.storeSplit(addr, width, v);
     const page = this.pages.get(pn) ?? (v === 0 ? undefined : this.pages.getOrAlloc(pn));
     if (page === undefined) return;
-    if (width === 2) st16(page.bytes, off, v);
-    else st32(page.bytes, off, v);
+    this.pages.heat(pn, page);
+    if (width === 2) st16(this.pages.hotView, off, v);
+    else st32(this.pages.hotView, off, v);
   }
 
   /** a little-endian value of `width` ≤ 4 bytes straddling a page boundary, byte by byte */

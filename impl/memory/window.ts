@@ -22,7 +22,7 @@
 import type { MemFault, MemPort, Window, WindowedView } from '../../model/contract/memory.ts';
 import { checkRange, MAX_FRESH_READ, memFault, u64Bits, validU8, validU16, validU32 } from './fault.ts';
 import { SparseMemoryImpl } from './sparse.ts';
-import { leavesOf, type Leaf, type Resolvable } from './leaves.ts';
+import { leavesOf, type Leaf, type Resolvable, type SparseSpot } from './leaves.ts';
 import { copyBetween } from './copy.ts';
 
 /**
@@ -33,17 +33,45 @@ interface MappedWindow extends Window {
   /** base + len */
   readonly end: number;
   readonly sparse: SparseMemoryImpl | undefined;
+  /** the target as a plain windowed view (the SMPT window inside the card's physical space) */
+  readonly nested: WindowedViewImpl | undefined;
 }
+
+/** where view address `addr` (inside window w) lands in w's target port */
+function toTarget(w: Window, addr: number): number {
+  return w.target + (addr - w.base);
+}
+
+const SCALARS = ['read16', 'read32', 'write16', 'write32'] as const;
+
+/**
+ * The port as sparse memory if scalar accesses may bypass its methods: exactly a SparseMemoryImpl
+ * (not a subclass or an object derived from one) with none of its scalar methods overridden, so
+ * a wrapper that observes accesses still sees every one.
+ */
+function plainSparse(port: MemPort): SparseMemoryImpl | undefined {
+  if (Object.getPrototypeOf(port) !== SparseMemoryImpl.prototype) return undefined;
+  return SCALARS.some((k) => Object.hasOwn(port, k)) ? undefined : (port as SparseMemoryImpl);
+}
+
+function plainView(port: MemPort): WindowedViewImpl | undefined {
+  return Object.getPrototypeOf(port) === WindowedViewImpl.prototype ? (port as WindowedViewImpl) : undefined;
+}
+
+/** scratch for the bulk fast paths (filled and used within one call; nothing re-enters in between) */
+const spot: SparseSpot = { mem: undefined, addr: 0 };
 
 export class WindowedViewImpl implements WindowedView, Resolvable {
   /** sorted by base, non-overlapping */
   private list: MappedWindow[] = [];
   /**
-   * The window the last lookup found: a ring's accesses stay in one window, so most lookups are
-   * one range compare instead of a binary search. Any map/unmap drops it (windows never change in
-   * place: `list` holds private copies).
+   * The windows the last two lookups found: a ring's accesses stay in one window, a DMA copy
+   * alternates between two (source, destination), so most lookups are a range compare or two
+   * instead of a binary search. Any map/unmap drops them (windows never change in place: `list`
+   * holds private copies).
    */
   private last: MappedWindow | undefined = undefined;
+  private prev: MappedWindow | undefined = undefined;
 
   constructor(
     readonly size: number,
@@ -66,9 +94,10 @@ export class WindowedViewImpl implements WindowedView, Resolvable {
     const next = this.list[i];
     if (prev !== undefined && prev.base + prev.len > base) throw new RangeError(`${what} overlaps window "${prev.label}"`);
     if (next !== undefined && base + len > next.base) throw new RangeError(`${what} overlaps window "${next.label}"`);
-    const copy: MappedWindow = { base, len, target, port, label, end: base + len, sparse: port instanceof SparseMemoryImpl ? port : undefined };
+    const copy: MappedWindow = { base, len, target, port, label, end: base + len, sparse: plainSparse(port), nested: plainView(port) };
     this.list = [...this.list.slice(0, i), copy, ...this.list.slice(i)];
     this.last = undefined;
+    this.prev = undefined;
   }
 
   unmap(base: number): boolean {
@@ -76,6 +105,7 @@ export class WindowedViewImpl implements WindowedView, Resolvable {
     if (i < 0) return false;
     this.list = [...this.list.slice(0, i), ...this.list.slice(i + 1)];
     this.last = undefined;
+    this.prev = undefined;
     return true;
   }
 
@@ -98,9 +128,16 @@ export class WindowedViewImpl implements WindowedView, Resolvable {
   /** the window containing addr, if any */
   windowAt(addr: number): MappedWindow | undefined {
     const c = this.last;
-    if (c !== undefined && addr >= c.base && addr < c.base + c.len) return c;
+    if (c !== undefined && addr >= c.base && addr < c.end) return c;
+    const p = this.prev;
+    if (p !== undefined && addr >= p.base && addr < p.end) {
+      this.prev = c;
+      this.last = p;
+      return p;
+    }
     const w = this.list[this.indexAfter(addr) - 1];
     if (w === undefined || addr >= w.base + w.len) return undefined;
+    this.prev = c;
     this.last = w;
     return w;
   }
@@ -116,7 +153,7 @@ export class WindowedViewImpl implements WindowedView, Resolvable {
       const w = this.windowAt(a);
       if (w === undefined) return memFault('unmapped', this.name, addr, len);
       const n = Math.min(end, w.base + w.len) - a;
-      const t = w.target + (a - w.base);
+      const t = toTarget(w, a);
       const r = leavesOf(w.port, t, n, out);
       if (!Array.isArray(r)) return memFault('unmapped', this.name, addr, len);
       a += n;
@@ -140,30 +177,39 @@ export class WindowedViewImpl implements WindowedView, Resolvable {
   /** the last-hit window if it holds all of [addr, addr+len) and maps sparse memory */
   private hit(addr: number, len: number): MappedWindow | undefined {
     const c = this.last;
-    return c !== undefined && c.sparse !== undefined && addr >= c.base && addr + len <= c.end && Number.isSafeInteger(addr) ? c : undefined;
+    return c !== undefined && c.sparse !== undefined && addr >= c.base && addr + len <= c.end && Number.isSafeInteger(addr) ? c : this.hitPrev(addr, len);
+  }
+
+  /** the same for the window hit before it (the card's driver alternates SMPT and GDDR) */
+  private hitPrev(addr: number, len: number): MappedWindow | undefined {
+    const p = this.prev;
+    if (p === undefined || p.sparse === undefined || addr < p.base || addr + len > p.end || !Number.isSafeInteger(addr)) return undefined;
+    this.prev = this.last;
+    this.last = p;
+    return p;
   }
 
   read16(addr: number): number | MemFault {
     const w = this.hit(addr, 2);
-    return w !== undefined ? w.sparse!.load16(w.target + (addr - w.base)) : this.readChecked(addr, 2);
+    return w !== undefined ? w.sparse!.load16(toTarget(w, addr)) : this.readChecked(addr, 2);
   }
 
   read32(addr: number): number | MemFault {
     const w = this.hit(addr, 4);
-    return w !== undefined ? w.sparse!.load32(w.target + (addr - w.base)) : this.readChecked(addr, 4);
+    return w !== undefined ? w.sparse!.load32(toTarget(w, addr)) : this.readChecked(addr, 4);
   }
 
   write16(addr: number, value: number): MemFault | undefined {
     const w = this.hit(addr, 2);
     if (w === undefined || !validU16(value)) return this.writeChecked(addr, 2, value);
-    w.sparse!.store16(w.target + (addr - w.base), value & 0xffff);
+    w.sparse!.store16(toTarget(w, addr), value & 0xffff);
     return undefined;
   }
 
   write32(addr: number, value: number): MemFault | undefined {
     const w = this.hit(addr, 4);
     if (w === undefined || !validU32(value)) return this.writeChecked(addr, 4, value);
-    w.sparse!.store32(w.target + (addr - w.base), value >>> 0);
+    w.sparse!.store32(toTarget(w, addr), value >>> 0);
     return undefined;
   }
 
@@ -172,7 +218,7 @@ export class WindowedViewImpl implements WindowedView, Resolvable {
     if (f) return f;
     const w = this.windowAt(addr);
     if (w === undefined) return memFault('unmapped', this.name, addr, 1);
-    const r = w.port.read8(w.target + (addr - w.base));
+    const r = w.port.read8(toTarget(w, addr));
     return typeof r === 'number' ? r : memFault(r.reason, this.name, addr, 1);
   }
 
@@ -185,7 +231,7 @@ export class WindowedViewImpl implements WindowedView, Resolvable {
     if (f) return f;
     const w = this.within(addr, width);
     if (w !== undefined) {
-      const t = w.target + (addr - w.base);
+      const t = toTarget(w, addr);
       const r = width === 2 ? w.port.read16(t) : w.port.read32(t);
       return typeof r === 'number' ? r : memFault(r.reason, this.name, addr, width);
     }
@@ -203,7 +249,7 @@ export class WindowedViewImpl implements WindowedView, Resolvable {
     if (!(width === 4 ? validU32(value) : width === 2 ? validU16(value) : validU8(value))) return memFault('bad-argument', this.name, addr, width);
     const w = this.within(addr, width);
     if (w !== undefined) {
-      const t = w.target + (addr - w.base);
+      const t = toTarget(w, addr);
       const r = width === 1 ? w.port.write8(t, value) : width === 2 ? w.port.write16(t, value) : w.port.write32(t, value);
       return r === undefined ? undefined : memFault(r.reason, this.name, addr, width);
     }
@@ -222,7 +268,7 @@ export class WindowedViewImpl implements WindowedView, Resolvable {
     if (f) return f;
     const w = this.within(addr, 8);
     if (w !== undefined) {
-      const r = w.port.read64(w.target + (addr - w.base));
+      const r = w.port.read64(toTarget(w, addr));
       return typeof r === 'bigint' ? r : memFault(r.reason, this.name, addr, 8);
     }
     const bytes = this.read(addr, 8);
@@ -245,7 +291,7 @@ export class WindowedViewImpl implements WindowedView, Resolvable {
     if (bits === undefined) return memFault('bad-argument', this.name, addr, 8);
     const w = this.within(addr, 8);
     if (w !== undefined) {
-      const r = w.port.write64(w.target + (addr - w.base), bits);
+      const r = w.port.write64(toTarget(w, addr), bits);
       return r === undefined ? undefined : memFault(r.reason, this.name, addr, 8);
     }
     const bytes = new Uint8Array(8);
@@ -257,9 +303,30 @@ export class WindowedViewImpl implements WindowedView, Resolvable {
     return this.write(addr, bytes);
   }
 
+  /**
+   * When the checked range [addr, addr+len) lies in one window onto sparse memory, directly or
+   * through plain nested views (each again inside one window), that memory and the address there,
+   * written into `out`; else false. The bulk paths and copyBetween then move the bytes directly,
+   * without building leaf lists; anything else goes through leaves().
+   */
+  sparseSpot(addr: number, len: number, out: SparseSpot): boolean {
+    const w = this.windowAt(addr);
+    if (w === undefined || addr + len > w.end) return false;
+    if (w.sparse !== undefined) {
+      out.mem = w.sparse;
+      out.addr = toTarget(w, addr);
+      return true;
+    }
+    return w.nested !== undefined && w.nested.sparseSpot(toTarget(w, addr), len, out);
+  }
+
   readInto(addr: number, dst: Uint8Array): MemFault | undefined {
     const f = checkRange(this.name, this.size, addr, dst.length);
     if (f) return f;
+    if (this.sparseSpot(addr, dst.length, spot)) {
+      spot.mem!.readUnchecked(spot.addr, dst, 0, dst.length);
+      return undefined;
+    }
     const leaves = this.leaves(addr, dst.length);
     if (!Array.isArray(leaves)) return leaves;
     let o = 0;
@@ -285,6 +352,10 @@ export class WindowedViewImpl implements WindowedView, Resolvable {
   write(addr: number, src: Uint8Array): MemFault | undefined {
     const f = checkRange(this.name, this.size, addr, src.length);
     if (f) return f;
+    if (this.sparseSpot(addr, src.length, spot)) {
+      spot.mem!.writeUnchecked(spot.addr, src, 0, src.length);
+      return undefined;
+    }
     const leaves = this.leaves(addr, src.length);
     if (!Array.isArray(leaves)) return leaves;
     let o = 0;

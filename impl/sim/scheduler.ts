@@ -129,6 +129,8 @@ export class SimScheduler implements Scheduler {
   private readonly values: Sfc32;
 
   private readonly agents = new Map<string, Agent>();
+  /** the agent the last lookup returned (agents are never removed, so it cannot go stale) */
+  private lastAgent: Agent | undefined = undefined;
   private readonly ready: Agent[] = [];
   private readyEvents = 0;
 
@@ -164,11 +166,15 @@ export class SimScheduler implements Scheduler {
   }
 
   private agent(who: string): Agent {
+    // a run of posts usually names one agent (a DMA channel re-posting its step): skip the Map then
+    const last = this.lastAgent;
+    if (last !== undefined && last.who === who) return last;
     let a = this.agents.get(who);
     if (a === undefined) {
       a = new Agent(who);
       this.agents.set(who, a);
     }
+    this.lastAgent = a;
     return a;
   }
 
