@@ -77,7 +77,16 @@ export function attachDma(platform: Platform, cardIndex = 0, opts: DmaAttachOpti
     enableIrq: (ch: number) => void ep.regs.write32(BAR4.SICE0, 1 << (8 + ch)),
     disableIrq: (ch: number) => void ep.regs.write32(BAR4.SICC0, 1 << (8 + ch)),
   };
-  const cardIrq = { enableIrq: () => {}, disableIrq: () => {} };
+  // The card has no interrupt-controller mask (facts §1.5), so a card channel's interrupt is live
+  // exactly between its setup and its teardown: a delivery still in flight when the teardown
+  // disabled and masked the channel (facts §7.3) belongs to the torn-down channel and is dropped,
+  // as SICC0 drops it on the host side. Acking it would run the DCAR mask/unmask erratum (facts
+  // §7.5) on a released channel and undo the teardown's mask.
+  const cardIrqLive = new Uint8Array(MIC_DMA_CARD_CHAN_FIRST + MIC_MAX_DMA_CHAN);
+  const cardIrq = {
+    enableIrq: (ch: number) => void (cardIrqLive[ch] = 1),
+    disableIrq: (ch: number) => void (cardIrqLive[ch] = 0),
+  };
 
   const host = new DmaClientImpl('host', cardIndex, (ch) => new ChanImpl(ch, 'host', ringSize, engine.port('host'), memoryOf('host', ch), sched, hostIrq));
   const card = new DmaClientImpl('card', cardIndex, (ch) => new ChanImpl(ch, 'card', ringSize, engine.port('card'), memoryOf('card', ch), sched, cardIrq));
@@ -103,6 +112,7 @@ export function attachDma(platform: Platform, cardIndex = 0, opts: DmaAttachOpti
       } else {
         unsubscribe.card = ep.onCardIrq((irq) => {
           if (irq < MIC_DMA_CARD_CHAN_FIRST || irq >= MIC_DMA_CARD_CHAN_FIRST + MIC_MAX_DMA_CHAN) return;
+          if (cardIrqLive[irq] !== 1) return;
           // erratum: mask then unmask in DCAR before the bus-level ack (a no-op on the card)
           const port = engine.port('card');
           const dcar = port.readChan(irq, 'DCAR');

@@ -2,7 +2,7 @@
 import { describe, expect, test } from 'vitest';
 import { pcieComponents } from '../pcie/index.ts';
 import { attachDma } from './attach.ts';
-import { DMA_PREP_FENCE, DMA_PREP_INTERRUPT, MBUS_DEV_DMA_HOST, SMPT_WINDOW_BASE } from '../../model/constants/dma.ts';
+import { DMA_PREP_FENCE, DMA_PREP_INTERRUPT, MBUS_DEV_DMA_HOST, MIC_DMA_DCAR_IM0, SMPT_WINDOW_BASE } from '../../model/constants/dma.ts';
 import type { DmaCard, DmaChan, DmaError } from '../../model/contract.ts';
 
 const isErr = (x: unknown): x is DmaError => typeof x === 'object' && x !== null && (x as { kind?: string }).kind === 'dma-error';
@@ -167,6 +167,25 @@ describe('dma client over the engine', () => {
     expect(regs.read32(base + 0x08)).toBe(0);
     expect(regs.peek(base + 0x08)).toBe(0);
     expect(regs.read32(0x1a280)).toBe(d.engine.port('card').readDcr());
+  });
+
+  test('a card interrupt still in flight at teardown does not unmask the released channel', () => {
+    const { p, d } = setup();
+    const ch = chan(d.card.requestChannel(4));
+    p.scheduler.faults.arm('dma.ch4.descError');
+    const t = ch.prepMemcpy(0x60000, 0x20000, 64, 0);
+    if (isErr(t)) throw new Error(t.detail);
+    t.submit();
+    ch.issuePending();
+    // run only up to the halt: its interrupt is raised and not yet delivered
+    expect(p.scheduler.runUntil(() => d.engine.regs(4).dcherr !== 0)).toBe(true);
+    expect(ch.release()?.errno).toBe('EIO');
+    const torn = d.engine.regs(4);
+    expect(torn.enabled).toBe(false);
+    expect(torn.dcar & MIC_DMA_DCAR_IM0).not.toBe(0);
+    // the late delivery finds the channel released (facts §7.3: disable, mask) and leaves it so
+    p.scheduler.runUntilIdle();
+    expect(d.engine.regs(4)).toEqual(torn);
   });
 });
 

@@ -183,6 +183,8 @@ export class ChanImpl implements DmaChan {
     if (u32(this.port, this.channel, 'DCHERR') !== 0 || (u32(this.port, this.channel, 'DSTAT') & MIC_DMA_CHAN_QUIESCE) !== 0) {
       this.setEnabled(false);
       this.maskIntr();
+      // a re-init that fails leaves the channel as torn down as a release does
+      this.hooks.disableIrq(this.channel);
       return dmaError('EBUSY', 'setup-check', `channel ${this.channel}: DCHERR or quiesce set after enable`);
     }
     this.active = true;

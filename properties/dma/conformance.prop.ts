@@ -3,7 +3,8 @@
  *   snapshot.can(), illegal ones — wrong state or wrong side — tried too), the channel observed
  *   through its registers (DCR enable bit, DHPR/DTPR, DCHERR) always equals the dma-channel
  *   machine's state, the outstanding descriptor count equals the machine's `pending`, legal commands
- *   succeed, and illegal ones are refused without changing the channel.
+ *   succeed, and illegal ones are refused without changing the channel; in particular a released
+ *   channel is not changed by anything still queued from before its teardown.
  * Source: model/machines/dma-channel.ts; facts §7.3 (setup, teardown), §7.5 (submit, issue), §7.1
  *   (ownership); DESIGN.md §6 "Conformance".
  * Level: conformance
@@ -70,6 +71,11 @@ export const channelConformance = defineProperty({
         const legal = all.filter((e) => snap.can(e));
         const pool = c.illegal || legal.length === 0 ? all.filter((e) => !snap.can(e)) : legal;
         const ev = pool[c.pick % pool.length]!;
+        // a released channel must stay as the teardown left it whatever is still queued (engine
+        // steps, interrupt deliveries from before the teardown; facts §7.3): before it is requested
+        // again, let the hardware run on it (a refused STEP). `pick` chose nothing for this legal
+        // REQUEST (the only legal event of `disabled`), so its parity decides; it shrinks to "probe".
+        if (ev.type === 'REQUEST' && String(snap.value) === 'disabled' && snap.can(ev) && c.pick % 2 === 0) apply(rig, { type: 'STEP' });
         apply(rig, ev, ev.type === 'SUBMIT' ? c.shape : undefined);
       }
       return true;
