@@ -10,7 +10,7 @@ import { rate, withBaseline } from './harness.ts';
 import { createMinimalRing } from './ring-baseline.ts';
 import { memoryComponents } from '../impl/memory/index.ts';
 import { ringComponents } from '../impl/virtio/index.ts';
-import type { DeviceRing, DriverRing, MemFault, MemPort, RingError, UsedOut } from '../model/contract.ts';
+import type { Chain, DeviceRing, DriverRing, MemFault, MemPort, RingError, Seg, UsedOut } from '../model/contract.ts';
 import { vringInit } from '../model/layout/vring.ts';
 
 const SMPT_BASE = 0x80_0000_0000;
@@ -33,6 +33,11 @@ function unwrap<T>(v: T | RingError): T {
   return v as T;
 }
 
+/** what each round trip reuses: the chain the device pops into, the used entry the driver reaps into, one writable buffer */
+function roundTripParts(dev: DeviceRing): { chain: Chain; out: UsedOut; writable: Seg[]; none: never[] } {
+  return { chain: dev.newChain(), out: { head: 0, len: 0, token: 0 }, writable: [{ addr: CARD_BUF, len: BUF_LEN }], none: [] };
+}
+
 export function createMicRing(): MicRing {
   const M = memoryComponents;
   const R = ringComponents;
@@ -50,10 +55,7 @@ export function createMicRing(): MicRing {
   const common = { num: NUM, usedAddr: CARD_USED, eventIdx: false, indirect: false };
   const drv = unwrap(R.createDriverRing({ ...common, mem: cardView, descAddr: SMPT_BASE + HOST_RING + o.desc, availAddr: SMPT_BASE + HOST_RING + o.avail }));
   const dev = unwrap(R.createDeviceRing({ ...common, ringMem: hostRam, usedMem: bar0, bufMem: bar0, descAddr: HOST_RING + o.desc, availAddr: HOST_RING + o.avail }));
-  const chain = dev.newChain();
-  const out: UsedOut = { head: 0, len: 0, token: 0 };
-  const writable = [{ addr: CARD_BUF, len: BUF_LEN }];
-  const none: never[] = [];
+  const { chain, out, writable, none } = roundTripParts(dev);
   let token = 0;
   return {
     drv,
@@ -120,10 +122,7 @@ export function createFlatRing(): MicRing {
   const common = { num: NUM, descAddr: HOST_RING + o.desc, availAddr: HOST_RING + o.avail, usedAddr: CARD_USED, eventIdx: false, indirect: false };
   const drv = unwrap(R.createDriverRing({ ...common, mem }));
   const dev = unwrap(R.createDeviceRing({ ...common, ringMem: mem, usedMem: mem, bufMem: mem }));
-  const chain = dev.newChain();
-  const out: UsedOut = { head: 0, len: 0, token: 0 };
-  const writable = [{ addr: CARD_BUF, len: BUF_LEN }];
-  const none: never[] = [];
+  const { chain, out, writable, none } = roundTripParts(dev);
   let token = 0;
   return {
     drv,

@@ -4,7 +4,7 @@
  * optionally our mpssd. The controls and observers are those of model/contract/system.ts.
  */
 import type {
-  AttrResult, CardSideState, ImageDamage, LiveDevice, MicSystem, SystemComponents, SystemConfig, SystemObservers,
+  AttrResult, CardSideState, HostileCardAction, ImageDamage, LiveDevice, MicSystem, SystemComponents, SystemConfig, SystemObservers,
 } from '../model/contract.ts';
 import { encodeCardImage } from '../model/layout/card-image.ts';
 import { MIC_DP_SIZE } from '../model/layout/device-page.ts';
@@ -16,7 +16,8 @@ import { attachDma } from './bus/index.ts';
 import type { DmaCard } from '../model/contract.ts';
 import { MicHostDriver, HostAllocator, readAttr as hostReadAttr, writeAttr as hostWriteAttr, type FirmwareStore } from './host/index.ts';
 import { Bar0Spy } from './host/bar0-spy.ts';
-import { Card } from './card/index.ts';
+import { Bar4Spy } from './host/regs-spy.ts';
+import { Card, hostileCardAct } from './card/index.ts';
 import { Mpssd, DEFAULT_DEVICES } from './daemon/index.ts';
 
 /** host RAM the driver allocates from: above the first 4 GiB [model choice] */
@@ -67,16 +68,19 @@ export function createReferenceSystem(config: SystemConfig = {}): ReferenceSyste
   const cards: Card[] = [];
   const drivers: MicHostDriver[] = [];
   const spies: Bar0Spy[] = [];
+  const regSpies: Bar4Spy[] = [];
   const daemons: (Mpssd | undefined)[] = [];
   platform.cards.forEach((ep, i) => {
     cards.push(new Card(sched, ep));
     let drv: MicHostDriver | undefined;
     const spy = new Bar0Spy(ep.bar0, () => sched.now, () => drv?.state ?? 'offline');
-    drv = new MicHostDriver({ sched, ep, smpt: platform.smpt[i]!, hostMemory: platform.hostMemory, alloc, firmware: store, bar0: spy });
+    const regSpy = new Bar4Spy(ep.regs, () => sched.now, () => drv?.state ?? 'offline');
+    drv = new MicHostDriver({ sched, ep, smpt: platform.smpt[i]!, hostMemory: platform.hostMemory, alloc, firmware: store, bar0: spy, regs: regSpy });
     const err = drv.probe();
     if (err !== undefined) throw new Error(`mic${i}: probe failed with ${err}`);
     drivers.push(drv);
     spies.push(spy);
+    regSpies.push(regSpy);
   });
 
   // DMA integration (facts §7.1, §7.6): engine and bus per card; devices follow the card's lifecycle
@@ -173,6 +177,7 @@ export function createReferenceSystem(config: SystemConfig = {}): ReferenceSyste
       drv(i).vop.devices.map((v) => ({ type: v.type, offset: v.offset, numVq: v.spec.numVq })),
     cardRings: (i) => cardOf(i).cardRings(),
     bar0Accesses: (i) => spies[i]?.log ?? [],
+    hostRegWrites: (i) => regSpies[i]?.log ?? [],
     cardView: (i) => platform.cards[i]!.cardView,
     daemonWrites: (i) => daemons[i]?.writes ?? [],
     mbusDevices: (i) => dmaCards[i]?.bus.devices().map((d) => d.name) ?? [],
@@ -209,6 +214,10 @@ export function createReferenceSystem(config: SystemConfig = {}): ReferenceSyste
     cardPanic: card((c) => c.panic()),
     corruptImage: (i, how: ImageDamage) => cardOf(i).damageNextImage(how),
     resetNeverCompletes: (i) => sched.faults.arm(cardOf(i).resetFault, { times: 1 }),
+    hostileCard: (i, action: HostileCardAction) => {
+      cardOf(i);
+      hostileCardAct(platform.cards[i]!, action);
+    },
     settle,
     timePasses(): void {
       sched.runFor(MIC_SUSPEND_TIMEOUT_NS + 1_000_000_000, SETTLE_MAX_STEPS);

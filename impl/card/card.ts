@@ -10,8 +10,8 @@
  *    doorbell and no devices.
  */
 import type { CardSideState, ImageDamage, PcieEndpoint, Scheduler } from '../../model/contract.ts';
-import { BAR4, SPAD_INDEX, RGCR_RESET, apicicrBits } from '../../model/layout/sbox.ts';
-import { alignUp, getBits } from '../../model/layout/table.ts';
+import { BAR4, SPAD_INDEX, RGCR_RESET, apicicrBits, downloadInfoBits } from '../../model/layout/sbox.ts';
+import { alignUp, getBits, setBits } from '../../model/layout/table.ts';
 import { cardImageHeader, checkCardImage } from '../../model/layout/card-image.ts';
 import { BOOT_ADDR_MASK, BOOTSTRAP_APIC_ID, BOOTSTRAP_BOOT_ADDR, CARD_RESET_NS, POSTCODE, type CardShutdownKind } from '../../model/constants/lifecycle.ts';
 import { BOOTSTRAP_DOORBELL, BOOTSTRAP_VECTOR, CARD_DOORBELL_IRQ_BASE } from '../../model/constants/pcie.ts';
@@ -21,6 +21,14 @@ import { CardOs } from './os.ts';
 /** card RAM the OS allocates from (above the image at 64 MiB and a ramdisk of up to 64 MiB at 128 MiB) [model choice] */
 export const CARD_HEAP_BASE = 192 * 2 ** 20;
 const CARD_PAGE = 4096;
+
+/** SPAD2 as the bootstrap leaves it after a reset (facts §3): boot address, BSP APIC id, fw ready */
+function readyDownloadInfo(): number {
+  const f = downloadInfoBits.fields;
+  let w = setBits(0n, f.BOOT_ADDR, BigInt(BOOTSTRAP_BOOT_ADDR / 2 ** f.BOOT_ADDR.lsb));
+  w = setBits(w, f.APIC_ID, BigInt(BOOTSTRAP_APIC_ID));
+  return Number(setBits(w, f.FW_READY, 1n));
+}
 
 export class Card {
   side: CardSideState = 'in_reset';
@@ -77,7 +85,7 @@ export class Card {
     const gen = this.gen;
     this.sched.after(CARD_RESET_NS, this.who, 'reset done', () => {
       if (gen !== this.gen) return;
-      this.ep.regs.write32(BAR4.SPAD(SPAD_INDEX.DOWNLOAD_INFO), (BOOTSTRAP_BOOT_ADDR | (BOOTSTRAP_APIC_ID << 1) | 1) >>> 0);
+      this.ep.regs.write32(BAR4.SPAD(SPAD_INDEX.DOWNLOAD_INFO), readyDownloadInfo());
       this.ep.regs.poke(BAR4.POSTCODE, POSTCODE.READY);
       this.setSide('bootstrap_ready');
     });
@@ -108,7 +116,8 @@ export class Card {
     if (this.damage === 'truncated') size = Math.max(0, size - 1);
     const bytes = mem.read(bootAddr, size);
     if (!(bytes instanceof Uint8Array)) return this.reject();
-    if (this.damage === 'magic' && bytes.length > 0) bytes[0] = (bytes[0]! ^ 0xff) & 0xff;
+    const magicAt = cardImageHeader.fields.magic.offset;
+    if (this.damage === 'magic' && bytes.length > magicAt) bytes[magicAt] = (bytes[magicAt]! ^ 0xff) & 0xff;
     if (this.damage === 'checksum' && bytes.length > cardImageHeader.size) {
       const i = bytes.length - 1;
       bytes[i] = (bytes[i]! ^ 0x01) & 0xff;

@@ -3,3 +3,4 @@ export { Card, CARD_HEAP_BASE } from './card.ts';
 export { CardOs } from './os.ts';
 export { CardDevices } from './os-devices.ts';
 export { CardDoorbells, ringHost } from './doorbells.ts';
+export { hostileCardAct } from './hostile.ts';

@@ -81,11 +81,10 @@ export class CardDevices {
   private add(offset: number, type: number, shape: DescShape): void {
     const { view } = this.d;
     const c = deviceCtrl.fields;
-    const ctrl = this.dp + offset + ctrlOffset(shape);
+    const ctrl = this.ctrl({ offset, shape });
     const c2hDb = readOr(view, ctrl, c.c2h_vdev_db, MIC_DB_NONE);
-    const dev: CardVdev = { offset, type, shape, h2cDb: -1, c2hDb, usedRings: [], live: false, failed: false };
     const h2cDb = this.d.doorbells.request(() => undefined);
-    (dev as { h2cDb: number }).h2cDb = h2cDb;
+    const dev: CardVdev = { offset, type, shape, h2cDb, c2hDb, usedRings: [], live: false, failed: false };
     this.bound.set(offset, dev);
     writeField(view, ctrl, c.h2c_vdev_db, h2cDb);
     writeField(view, ctrl, c.vdev, offset + 1);

@@ -24,6 +24,7 @@ import type {
 import { BAR4 } from '../../model/layout/sbox.ts';
 import { DMA_CHANNEL_REGS, DMA_CHANNEL_STRIDE, DRAR_HI_BITS } from '../../model/layout/dma.ts';
 import * as K from '../../model/constants/dma.ts';
+import { hostDmaBit } from '../../model/constants/pcie.ts';
 import * as Desc from './descriptor.ts';
 import type { CopyProgress, DescWords } from './descriptor.ts';
 import { dmaError } from './errors.ts';
@@ -379,7 +380,7 @@ export class DmaEngineImpl implements DmaEngine {
 
   /** host-owned: SICR0 source 8 + n (facts §1.3); card-owned: card irq n (facts §1.5) */
   private raise(ch: ChannelHw): void {
-    if (this.ownerIsHost(ch)) this.ep.raiseHostSource(8 + ch.n);
+    if (this.ownerIsHost(ch)) this.ep.raiseHostSource(hostDmaBit(ch.n));
     else this.ep.raiseCardIrq(ch.n);
   }
 }

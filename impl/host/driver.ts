@@ -4,12 +4,12 @@
  * the shutdown doorbell. State lives in fields, as in struct mic_device; long operations (a reset
  * sleeps up to 46 s) are chains of scheduler events holding `mic_mutex`.
  */
-import type { LifecycleErrno, MemPort, PcieEndpoint, Scheduler, Smpt, TimerId } from '../../model/contract.ts';
+import type { LifecycleErrno, MemPort, PcieEndpoint, RegisterFile, Scheduler, Smpt, TimerId } from '../../model/contract.ts';
 import { BAR4, SPAD_INDEX, APICICR_SEND, RGCR_RESET, downloadInfoBits } from '../../model/layout/sbox.ts';
 import { bootParam, MIC_DB_NONE, MIC_DP_SIZE } from '../../model/layout/device-page.ts';
 import { barOffset, configHeader, MEM_BAR_FLAG_MASK } from '../../model/layout/config-space.ts';
 import { getBits } from '../../model/layout/table.ts';
-import { PCI_VENDOR_INTEL, X100_DEVICE_IDS, HOST_SRC_DOORBELL_COUNT, HOST_SRC_ENABLE_MASK, BOOTSTRAP_DOORBELL, BOOTSTRAP_VECTOR } from '../../model/constants/pcie.ts';
+import { PCI_VENDOR_INTEL, X100_DEVICE_IDS, HOST_SRC_DOORBELL_COUNT, HOST_SRC_ENABLE_MASK, BOOTSTRAP_DOORBELL, BOOTSTRAP_VECTOR, CARD_DOORBELL_COUNT } from '../../model/constants/pcie.ts';
 import {
   DEFAULT_BOOTMODE, DEFAULT_FIRMWARE, MIC_RESET_TO, MIC_SUSPEND_TIMEOUT_NS, RESET_POLL_NS, RESET_SETTLE_NS,
   statusName, type MicState, type MicStatus,
@@ -31,9 +31,16 @@ export interface HostDriverDeps {
   readonly firmware: FirmwareStore;
   /** the aperture as the driver uses it (the system may wrap it to observe accesses) */
   readonly bar0: MemPort;
+  /** BAR4 as the driver uses it (default ep.regs; the system may wrap it to observe writes) */
+  readonly regs?: RegisterFile;
 }
 
 const FINAL_STATUSES: readonly MicStatus[] = ['crashed', 'halted', 'poweroff', 'restart'];
+
+/** host→card doorbells: 0..7 (APICICR) and 8..15 (RDMASR), facts §1.4/§1.5 */
+export const isCardDoorbell = (db: number): boolean => Number.isInteger(db) && db >= 0 && db < CARD_DOORBELL_COUNT;
+/** a card-written doorbell field: itself when valid, else MIC_DB_NONE */
+export const cardDoorbellOrNone = (db: number): number => (isCardDoorbell(db) ? db : MIC_DB_NONE);
 
 export class MicHostDriver {
   state: MicState = 'offline';
@@ -66,8 +73,8 @@ export class MicHostDriver {
     this.mutex = new SimMutex(d.sched, this.who);
   }
 
-  get regs() {
-    return this.d.ep.regs;
+  get regs(): RegisterFile {
+    return this.d.regs ?? this.d.ep.regs;
   }
 
   // ---- probe (facts §1.1, §5) ------------------------------------------------------------------
@@ -76,7 +83,10 @@ export class MicHostDriver {
     const { ep } = this.d;
     const id = ep.configRead32(configHeader.fields.vendorId.offset);
     if (typeof id !== 'number') return 'EIO';
-    if ((id & 0xffff) !== PCI_VENDOR_INTEL || !X100_DEVICE_IDS.includes(id >>> 16)) return 'ENODEV';
+    // one dword read returns both ids; each sits at its table offset within it
+    const vendorId = (id >>> (8 * configHeader.fields.vendorId.offset)) & 0xffff;
+    const deviceId = (id >>> (8 * configHeader.fields.deviceId.offset)) & 0xffff;
+    if (vendorId !== PCI_VENDOR_INTEL || !X100_DEVICE_IDS.includes(deviceId)) return 'ENODEV';
     this.apertureLen = this.sizeBar0();
     if (this.apertureLen === 0) return 'ENODEV';
     for (let db = 0; db < HOST_SRC_DOORBELL_COUNT; db++) this.dbCallbacks.push([]);
@@ -161,8 +171,16 @@ export class MicHostDriver {
     }
   }
 
-  /** send_intr (facts §1.4): APICICR for db < 8, RDMASR above (the pcie layer's helper) */
+  /**
+   * send_intr (facts §1.4): APICICR for db < 8, RDMASR above (the pcie layer's helper). Every db the
+   * host rings was read from the device page, i.e. written by the untrusted card: one outside the
+   * card's 16 doorbells is "no doorbell" and rings nothing (DESIGN.md §6).
+   */
   sendIntr(db: number): void {
+    if (!isCardDoorbell(db)) {
+      this.d.sched.trace.record(this.who, `doorbell ${db} is not a card doorbell: not rung`);
+      return;
+    }
     hostSendIntr(this.regs, db);
   }
 
@@ -189,7 +207,7 @@ export class MicHostDriver {
 
   private fwReady(): boolean {
     const v = this.regs.read32(BAR4.SPAD(SPAD_INDEX.DOWNLOAD_INFO));
-    return typeof v === 'number' && (v & 1) === 1;
+    return typeof v === 'number' && getBits(BigInt(v >>> 0), downloadInfoBits.fields.FW_READY) === 1n;
   }
 
   // ---- reset (facts §3.1) ----------------------------------------------------------------------
@@ -289,14 +307,15 @@ export class MicHostDriver {
   private sendBootstrapInterrupt(): void {
     const spad2 = this.regs.read32(BAR4.SPAD(SPAD_INDEX.DOWNLOAD_INFO));
     const apicId = typeof spad2 === 'number' ? Number(getBits(BigInt(spad2 >>> 0), downloadInfoBits.fields.APIC_ID)) : 0;
-    this.regs.write32(BAR4.APICICR(BOOTSTRAP_DOORBELL) + 4, apicId);
+    this.regs.write32(BAR4.APICICR_HI(BOOTSTRAP_DOORBELL), apicId);
     this.regs.write32(BAR4.APICICR(BOOTSTRAP_DOORBELL), BOOTSTRAP_VECTOR | APICICR_SEND);
   }
 
   // ---- shutdown / suspend requests (facts §4.1) ------------------------------------------------
 
   private requestCardShutdown(from: MicState, to: MicState, done: () => void): void {
-    const db = this.bootparamField('h2c_shutdown_db');
+    // a card doorbell out of range is treated as "none registered" (facts §4.1, hostile card)
+    const db = cardDoorbellOrNone(this.bootparamField('h2c_shutdown_db'));
     this.mutex.lock(to, (unlock) => {
       if (this.state === from && db !== MIC_DB_NONE) {
         writeField(this.d.hostMemory, this.dp, bootParam.fields.shutdown_card, 1);

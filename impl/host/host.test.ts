@@ -1,9 +1,11 @@
 import { describe, expect, test } from 'vitest';
 import { createReferenceSystem } from '../system.ts';
-import { BAR4, SPAD_INDEX } from '../../model/layout/sbox.ts';
+import { BAR4, REG_ARRAYS, SPAD_INDEX } from '../../model/layout/sbox.ts';
+import { bootParam } from '../../model/layout/device-page.ts';
 import { BOOTSTRAP_BOOT_ADDR, MIC_RESET_TO } from '../../model/constants/lifecycle.ts';
 import { STEPPING } from '../../model/constants/pcie.ts';
 import { commandLineBytes } from './loader.ts';
+import { writeField } from '../memory/fields.ts';
 
 describe('host driver (facts §3, §4.1, §4.5)', () => {
   test('probe writes the device page address to SPAD14/15 and initialises the bootparam', () => {
@@ -95,6 +97,24 @@ describe('host driver (facts §3, §4.1, §4.5)', () => {
     s.settle();
     expect([s.observe.state(0), s.observe.state(1)]).toEqual(['online', 'online']);
     expect([0, 1].map((i) => JSON.stringify(s.observe.liveDevices(i)))).toEqual(before);
+  });
+
+  // the card writes the bootparam doorbells (facts §5.1): a value that names no card doorbell must
+  // not make the host throw (DESIGN.md §7); the host rings nothing for it
+  test.each([100, 16, -5])('a card-written h2c_shutdown_db of %i: shutdown is not thrown, nothing is rung', (db) => {
+    const s = createReferenceSystem({ cardMemoryBytes: 256 * 2 ** 20 });
+    s.writeAttr(0, 'state', 'boot');
+    s.settle();
+    expect(s.readAttr(0, 'state')).toBe('online');
+    const card = s.observe.cardView(0);
+    expect(writeField(card, s.drivers[0]!.dpCardAddr, bootParam.fields.h2c_shutdown_db, db)).toBeUndefined();
+    const regs = s.drivers[0]!.regs;
+    const rdmasr = Array.from({ length: REG_ARRAYS.RDMASR.count }, (_, r) => regs.peek(BAR4.RDMASR(r)));
+    const apicicr = Array.from({ length: REG_ARRAYS.APICICR.count }, (_, i) => regs.peek(BAR4.APICICR(i)));
+    expect(s.writeAttr(0, 'state', 'shutdown')).toEqual({ ok: true });
+    expect(Array.from({ length: REG_ARRAYS.RDMASR.count }, (_, r) => regs.peek(BAR4.RDMASR(r)))).toEqual(rdmasr);
+    expect(Array.from({ length: REG_ARRAYS.APICICR.count }, (_, i) => regs.peek(BAR4.APICICR(i)))).toEqual(apicicr);
+    s.settle();
   });
 
   test('same seed, same commands: byte-identical trace', () => {

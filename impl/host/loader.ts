@@ -51,16 +51,24 @@ export function loadCardOs(p: LoadParams): LoadResult {
   const image = requestFirmware(p.firmware, p.firmwareName);
   if (typeof image === 'string') return { errno: image };
   if (bootAddr > p.apertureLen - image.length) return { errno: 'EINVAL' };
-  if (p.bar0.write(bootAddr, image) !== undefined) return { errno: 'EIO' };
-  p.regs.write32(BAR4.SPAD(SPAD_INDEX.FW_SIZE), image.length);
-  if (p.bootmode === 'elf') return { ok: true, bootAddr, imageSize: image.length };
-  // the command line sits right after the image (facts §3.2 step 6)
-  if (p.bar0.write(bootAddr + image.length, commandLineBytes(p.apertureLen, p.cmdline)) !== undefined) return { errno: 'EIO' };
-  if (p.ramdiskName !== null) {
+  const linux = p.bootmode !== 'elf';
+  const cmdline = commandLineBytes(p.apertureLen, p.cmdline);
+  // The boot address comes from the untrusted card: everything the host will write must fit the
+  // aperture before anything is written, so a refused boot changes nothing (the kernel wrote the
+  // command line and ramdisk unchecked) [model choice]. Errnos keep the kernel's order.
+  if (linux && bootAddr + image.length + cmdline.length > p.apertureLen) return { errno: 'EINVAL' };
+  let ramdisk: Uint8Array | undefined;
+  if (linux && p.ramdiskName !== null) {
     const rd = requestFirmware(p.firmware, p.ramdiskName);
     if (typeof rd === 'string') return { errno: rd };
-    // bounded: a ramdisk that does not fit the aperture is refused instead of written past it
-    if (p.bar0.write(2 * bootAddr, rd) !== undefined) return { errno: 'EINVAL' };
+    if (2 * bootAddr + rd.length > p.apertureLen) return { errno: 'EINVAL' };
+    ramdisk = rd;
   }
+  if (p.bar0.write(bootAddr, image) !== undefined) return { errno: 'EIO' };
+  p.regs.write32(BAR4.SPAD(SPAD_INDEX.FW_SIZE), image.length);
+  if (!linux) return { ok: true, bootAddr, imageSize: image.length };
+  // the command line sits right after the image (facts §3.2 step 6)
+  if (p.bar0.write(bootAddr + image.length, cmdline) !== undefined) return { errno: 'EIO' };
+  if (ramdisk !== undefined && p.bar0.write(2 * bootAddr, ramdisk) !== undefined) return { errno: 'EIO' };
   return { ok: true, bootAddr, imageSize: image.length };
 }

@@ -10,7 +10,7 @@ import {
   alignedDescSize, ctrlOffset, deviceCtrl, deviceDesc, FIRST_ENTRY_OFFSET,
   MIC_DB_NONE, MIC_DP_SIZE, MIC_MAGIC, MIC_MAX_DESC_BLK_SIZE, totalDescSize, vqConfig, vqConfigOffset, bootParam,
 } from '../../model/layout/device-page.ts';
-import { micRingBlockSize, micVringInfo, micVringInfoOffset } from '../../model/layout/vring.ts';
+import { micRingBlockSize, micVringInfo, micVringInfoOffset, usedSize } from '../../model/layout/vring.ts';
 import { MIC_MAX_VRINGS, MIC_MAX_VRING_ENTRIES } from '../../model/constants/virtio.ts';
 import { readOr, writeField } from '../memory/fields.ts';
 import type { HostAllocator } from './alloc.ts';
@@ -114,7 +114,8 @@ export class HostVop {
       const used: number[] = [];
       for (let i = 0; i < dev.spec.numVq; i++) {
         const ua = readOr(mem, this.d.dp + dev.offset + vqConfigOffset(i), vqConfig.fields.used_address, 0);
-        if (ua !== 0) used.push(ua);
+        // 0 is skipped (facts §6.4); so is a ring the card placed outside the aperture (hostile card)
+        if (ua !== 0 && ua + usedSize(dev.spec.num) <= this.d.bar0.size) used.push(ua);
       }
       dev.usedRings = used;
       writeField(mem, ctrl, c.used_address_updated, 0);

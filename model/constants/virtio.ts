@@ -3,6 +3,11 @@
  * requirement ids of reference/virtio-requirements.md that ring and status errors cite.
  */
 
+/** device types (virtio_ids.h) of the devices mpssd offers (facts §8.2) */
+export const VIRTIO_ID_NET = 1;
+export const VIRTIO_ID_BLOCK = 2;
+export const VIRTIO_ID_CONSOLE = 3;
+
 /** device_status bits (requirements §3.1; STATUS-01) */
 export const VIRTIO_CONFIG_S_ACKNOWLEDGE = 0x01;
 export const VIRTIO_CONFIG_S_DRIVER = 0x02;

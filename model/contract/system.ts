@@ -25,6 +25,29 @@ export type CardSideState = 'in_reset' | 'bootstrap_ready' | 'os_running' | 'shu
 /** the ways `corruptImage` damages the next downloaded image */
 export type ImageDamage = 'checksum' | 'magic' | 'truncated';
 
+/**
+ * What a malicious (or broken) card can do to the host without any card software rule: the card is
+ * untrusted (DESIGN.md §6). Values are raw: nothing is range-checked on the card side.
+ *  - spad2: write SPAD2 (DOWNLOAD_INFO: ready bit 0, APIC id 9:1, boot address 31:12; facts §3)
+ *  - dpByte: write one byte of the device page at `offset` (0..4095, through the card's SMPT window;
+ *    facts §5) — e.g. a bootparam field it owns, a ctrl field, or one it does not own
+ *  - ringHost: write DBREQ to SDBIC<db> (facts §1.5); a db with no SDBIC register does nothing
+ */
+export type HostileCardAction =
+  | { readonly kind: 'spad2'; readonly value: number }
+  | { readonly kind: 'dpByte'; readonly offset: number; readonly value: number }
+  | { readonly kind: 'ringHost'; readonly db: number };
+
+/** one host driver write to a BAR4 register, as seen by an observer */
+export interface Bar4Write {
+  readonly t: number;
+  /** absolute BAR4 offset */
+  readonly off: number;
+  readonly value: number;
+  /** host-visible state of the card at the time of the write */
+  readonly state: string;
+}
+
 /** a virtio device the card OS has bound and brought to DRIVER_OK */
 export interface LiveDevice {
   /** virtio device id (1 net, 2 block, 3 console) */
@@ -105,6 +128,8 @@ export interface MicSystem {
   corruptImage(card: number, how: ImageDamage): void;
   /** the next hardware reset of this card never completes (SPAD2 never says ready) */
   resetNeverCompletes(card: number): void;
+  /** the card misbehaves at once (hostile input to the host, DESIGN.md §6); no settle */
+  hostileCard(card: number, action: HostileCardAction): void;
 
   /** run until nothing is ready and only PM suspend waits are pending */
   settle(): void;
@@ -126,6 +151,8 @@ export interface SystemObservers {
   cardRings(card: number): readonly CardRing[];
   /** every host BAR0 access since creation */
   bar0Accesses(card: number): readonly Bar0Access[];
+  /** every BAR4 register write of the host driver since creation (doorbells, SPADs, reset, interrupt enables) */
+  hostRegWrites(card: number): readonly Bar4Write[];
   /** the card's physical address space (read it, never write it) */
   cardView(card: number): MemPort;
   /** names of the DMA mbus devices registered for this card (empty without `dma`) */

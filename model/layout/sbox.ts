@@ -63,6 +63,9 @@ export function regOffset(name: RegArrayName, i: number): number {
   return a.base + a.stride * i;
 }
 
+/** an APICICR slot is 8 bytes: the destination APIC id is its high dword (facts §1.4) */
+const APICICR_HI_OFFSET = 4;
+
 /** absolute BAR4 offsets of the single registers, plus POSTCODE */
 export const BAR4 = Object.freeze({
   size: MMIO_SIZE,
@@ -78,8 +81,9 @@ export const BAR4 = Object.freeze({
   DCR: SBOX_BASE + SINGLE.DCR,
   SMPT: (i: number): number => regOffset('SMPT', i),
   MXAR: (n: number): number => regOffset('MXAR', n),
-  /** low dword; the high dword (destination APIC id) is at +4 */
+  /** low dword; the high dword (destination APIC id) is APICICR_HI */
   APICICR: (db: number): number => regOffset('APICICR', db),
+  APICICR_HI: (db: number): number => regOffset('APICICR', db) + APICICR_HI_OFFSET,
   SPAD: (i: number): number => regOffset('SPAD', i),
   RDMASR: (r: number): number => regOffset('RDMASR', r),
   SDBIC: (db: number): number => regOffset('SDBIC', db),
@@ -94,7 +98,7 @@ function specs(): Record<string, FieldSpec> {
       const offset = a.base + a.stride * i;
       if (name === 'APICICR') {
         out[`APICICR${i}`] = { offset, type: 'u32', doc: 'low dword: vector 7:0, send bit 13' };
-        out[`APICICR${i}_HI`] = { offset: offset + 4, type: 'u32', doc: 'high dword: destination APIC id' };
+        out[`APICICR${i}_HI`] = { offset: offset + APICICR_HI_OFFSET, type: 'u32', doc: 'high dword: destination APIC id' };
       } else if (a.size === 4) {
         out[`${name}${name === 'SMPT' ? String(i).padStart(2, '0') : i}`] = { offset, type: 'u32' };
       } else {

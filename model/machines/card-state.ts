@@ -143,6 +143,14 @@ export function bootOutcome(c: Ctx): Patch & { result: 'ok' | Errno; via: string
   };
 }
 
+/** the card OS shuts the card down from its own side, only while it runs (facts §4.1) */
+const cardReports = {
+  'card.halt': { guard: 'osRunning', target: 'shutting_down', actions: 'cardHalt' },
+  'card.poweroff': { guard: 'osRunning', target: 'shutting_down', actions: 'cardPoweroff' },
+  'card.restart': { guard: 'osRunning', target: 'shutting_down', actions: 'cardRestart' },
+  'card.panic': { guard: 'osRunning', target: 'shutting_down', actions: 'cardPanic' },
+} as const;
+
 export const cardStateMachine = setup({
   types: {
     context: {} as CardStateContext,
@@ -260,10 +268,7 @@ export const cardStateMachine = setup({
         },
         'pm.suspend': { guard: 'pmRunning', target: 'suspending', actions: assign({ pm: 'preparing', suspendWait: true, result: 'ok', via: 'pm.suspend.online' }) },
         'pm.resume': { guard: 'pmAsleep', actions: 'resumeNothing' },
-        'card.halt': { guard: 'osRunning', target: 'shutting_down', actions: 'cardHalt' },
-        'card.poweroff': { guard: 'osRunning', target: 'shutting_down', actions: 'cardPoweroff' },
-        'card.restart': { guard: 'osRunning', target: 'shutting_down', actions: 'cardRestart' },
-        'card.panic': { guard: 'osRunning', target: 'shutting_down', actions: 'cardPanic' },
+        ...cardReports,
       },
     },
     shutting_down: {
@@ -309,10 +314,7 @@ export const cardStateMachine = setup({
           { guard: 'hang', target: 'reset_failed', actions: 'timeoutResetFailed' },
           { target: 'suspended', actions: 'timeout' },
         ],
-        'card.halt': { guard: 'osRunning', target: 'shutting_down', actions: 'cardHalt' },
-        'card.poweroff': { guard: 'osRunning', target: 'shutting_down', actions: 'cardPoweroff' },
-        'card.restart': { guard: 'osRunning', target: 'shutting_down', actions: 'cardRestart' },
-        'card.panic': { guard: 'osRunning', target: 'shutting_down', actions: 'cardPanic' },
+        ...cardReports,
       },
     },
     suspended: {

@@ -11,21 +11,13 @@ import {
   VRING_AVAIL_F_NO_INTERRUPT, VRING_USED_F_NO_NOTIFY, VRING_MAX_CHAIN_BYTES,
 } from '../../../model/constants/virtio.ts';
 import {
-  vringDesc, vringAvail, vringUsed, vringUsedElem,
+  vringAvail, vringUsed,
   availSlotOffset, availUsedEventOffset, availSize, usedElemOffset, usedAvailEventOffset, usedSize, descTableSize,
 } from '../../../model/layout/vring.ts';
-import { checkPlacement, needEvent } from './geometry.ts';
+import { checkPlacement, needEvent, RING_OFFSETS } from './geometry.ts';
 import { faultError, isFault, ringError } from './errors.ts';
 
-const D_ADDR = vringDesc.fields.addr.offset;
-const D_LEN = vringDesc.fields.len.offset;
-const D_FLAGS = vringDesc.fields.flags.offset;
-const D_NEXT = vringDesc.fields.next.offset;
-const DESC = vringDesc.size;
-const SLOT = availSlotOffset(1) - availSlotOffset(0);
-const ELEM = vringUsedElem.size;
-const E_ID = vringUsedElem.fields.id.offset;
-const E_LEN = vringUsedElem.fields.len.offset;
+const { D_ADDR, D_LEN, D_FLAGS, D_NEXT, DESC, SLOT, ELEM, E_ID, E_LEN } = RING_OFFSETS;
 
 /** head states */
 const FREE = 0;
