@@ -28,6 +28,8 @@ export type Hostile =
   | { readonly kind: 'shutdownDb'; readonly value: number }
   /** shutdown_status outside {crashed, halted, poweroff, restart} (or nop), optionally the shutdown doorbell rung (§4.1) */
   | { readonly kind: 'badStatus'; readonly value: number; readonly ring: boolean }
+  /** a valid status (1 crashed, 2 halted, 3 poweroff, 4 restart) reported out of the blue: untracked afterwards (§4.1) */
+  | { readonly kind: 'validReport'; readonly status: 1 | 2 | 3 | 4 }
   /** a host doorbell rung with nothing to report (§1.5, §4.1, §6.4) */
   | { readonly kind: 'spurious'; readonly db: number }
   /** garbage in a card-owned field of a device entry the daemon added, then maybe its doorbell (§5.3, §6.4) */
@@ -61,6 +63,7 @@ export const hostileArb: fc.Arbitrary<Hostile> = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom(-128, -7, -2, -1, 16, 17, 100, 127).map((value): Hostile => ({ kind: 'shutdownDb', value })) },
   { weight: 2, arbitrary: fc.record({ value: fc.oneof(fc.constant(0), fc.integer({ min: 5, max: 255 })), ring: fc.boolean() }).map((r): Hostile => ({ kind: 'badStatus', ...r })) },
   { weight: 1, arbitrary: fc.integer({ min: -1, max: 4 }).map((db): Hostile => ({ kind: 'spurious', db })) },
+  { weight: 1, arbitrary: fc.constantFrom<1 | 2 | 3 | 4>(1, 2, 3, 4).map((status): Hostile => ({ kind: 'validReport', status })) },
   {
     weight: 2,
     arbitrary: fc

@@ -32,6 +32,8 @@ import { ctrlFieldOffset, expectedBootResult, hostRegisters, offeredAddr, regNam
 const STEP_LIMIT = 200_000;
 const MIB = 2 ** 20;
 const HOST_REGS = hostRegisters();
+/** facts §4.1 mic_status values the host acts on */
+const STATUS_NAMES = { 1: 'crashed', 2: 'halted', 3: 'poweroff', 4: 'restart' } as const;
 
 /** safety checks on everything the host did since the last call */
 class Watch {
@@ -96,7 +98,7 @@ const spad2Of = (sys: MicSystem): number => {
   return typeof v === 'number' ? v >>> 0 : 0;
 };
 
-const describe = (h: Hostile): string => JSON.stringify(h);
+const showHostile = (h: Hostile): string => JSON.stringify(h);
 
 export const lifecycleHostileCard = defineProperty({
   id: 'lifecycle.hostileCard',
@@ -104,7 +106,7 @@ export const lifecycleHostileCard = defineProperty({
   source: 'facts §1.4, §1.5, §3.2, §4.1, §5.1, §5.3, §6.4; DESIGN.md §6',
   level: 'system',
   requires: ['system'],
-  runs: 200,
+  runs: 500,
   build: (impl) =>
     fc.property(
       fc.constantFrom(256 * MIB, 4096 * MIB),
@@ -113,6 +115,7 @@ export const lifecycleHostileCard = defineProperty({
       (cardMemoryBytes, steps: Step[], choices) => {
         const files = { ...firmwareFiles(), [TIGHT_IMAGE]: tightImage() };
         const sys = impl.system!.createSystem({ daemon: true, choices: choicesFrom(choices), firmware: files, cardMemoryBytes, trace: false });
+        // BAR0 decodes a power of two ≥ card memory (pcie contract): both sizes here are powers of two
         const aperture = cardMemoryBytes;
         const sizes = Object.values(files).map((f) => f.length);
         const watch = new Watch(sys, aperture, Math.max(...sizes), Math.max(...sizes));
@@ -136,7 +139,7 @@ export const lifecycleHostileCard = defineProperty({
             for (let n = 0; n < raw.delay && sys.scheduler.pending() > 0; n++) sys.scheduler.step();
             actRaw(raw);
           }
-          const where = `${showOp(op)}${raw !== undefined ? ` with ${describe(raw)}` : ''}`;
+          const where = `${showOp(op)}${raw !== undefined ? ` with ${showHostile(raw)}` : ''}`;
           watch.settle(where);
           if (want !== undefined && got !== want) throw new Error(`${where} returned ${got}, model says ${want}`);
           compare(where);
@@ -156,7 +159,7 @@ export const lifecycleHostileCard = defineProperty({
         };
 
         const probe = (h: Hostile): void => {
-          const where = describe(h);
+          const where = showHostile(h);
           const before = { state: observe.state(0), status: observe.shutdownStatus(0) };
           switch (h.kind) {
             case 'bootAddr': {
@@ -212,6 +215,32 @@ export const lifecycleHostileCard = defineProperty({
               unchanged(where, before);
               return;
             }
+            case 'validReport': {
+              // facts §4.1: the ISR takes halted/poweroff/restart/crashed; the work copies the status,
+              // clears the field and moves to shutting_down unless shutting_down or suspended
+              const checkIt = tracked;
+              tracked = false;
+              const page = observe.devicePage(0);
+              sys.hostileCard(0, { kind: 'dpByte', offset: bootParam.fields.shutdown_status.offset, value: h.status });
+              sys.hostileCard(0, { kind: 'ringHost', db: page[bootParam.fields.c2h_shutdown_db.offset]! });
+              const name = STATUS_NAMES[h.status];
+              const want = { state: before.state === 'shutting_down' || before.state === 'suspended' ? before.state : 'shutting_down', status: name };
+              const sched = sys.scheduler;
+              for (let n = 0; checkIt && sched.pending() > 0; n++) {
+                if (n >= STEP_LIMIT) throw new Error(`${where}: no quiescence after ${STEP_LIMIT} steps (unbounded work)`);
+                sched.step();
+                const now = { state: observe.state(0), status: observe.shutdownStatus(0) };
+                if (now.state === before.state && now.status === before.status) continue;
+                if (now.state !== want.state || now.status !== want.status) {
+                  throw new Error(`${where}: from ${before.state}/${before.status} the host went to ${now.state}/${now.status}, facts §4.1 say ${want.state}/${want.status}`);
+                }
+                const field = observe.devicePage(0)[bootParam.fields.shutdown_status.offset];
+                if (field !== 0) throw new Error(`${where}: the host took the report but left shutdown_status ${field} in the device page`);
+                break;
+              }
+              watch.settle(where);
+              return;
+            }
             case 'spurious': {
               sys.hostileCard(0, { kind: 'ringHost', db: h.db });
               watch.settle(where);
@@ -242,7 +271,7 @@ export const lifecycleHostileCard = defineProperty({
               if (pendingRaw !== undefined) {
                 tracked = false;
                 actRaw(pendingRaw);
-                watch.settle(describe(pendingRaw));
+                watch.settle(showHostile(pendingRaw));
               }
               pendingRaw = h;
               return;
@@ -253,13 +282,13 @@ export const lifecycleHostileCard = defineProperty({
           if ('op' in s) runOp(s.op);
           else {
             probe(s.hostile);
-            compare(describe(s.hostile));
+            compare(showHostile(s.hostile));
           }
         }
         if (pendingRaw !== undefined) {
           tracked = false;
           actRaw(pendingRaw);
-          watch.settle(describe(pendingRaw));
+          watch.settle(showHostile(pendingRaw));
         }
       },
     ),
