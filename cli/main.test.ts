@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +40,24 @@ describe('micvop CLI', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^ok {3}sim\.traceDigest/m);
     expect(r.out).toMatch(/^1 passed, 0 failed, 0 skipped$/m);
+  });
+
+  test('--junit writes one testcase per property (passed and skipped), and an unwritable path exits 2 first', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'micvop-junit-'));
+    const file = join(dir, 'report.xml');
+    const r = run('verify', '--only', 'sim.traceDigest,sim.faultHooks', '--runs', '3', '--junit', file);
+    expect(r.code).toBe(0);
+    const xml = readFileSync(file, 'utf8');
+    expect(xml).toMatch(/^<\?xml version="1.0"/);
+    expect(xml).toContain('tests="2" failures="0" skipped="0"');
+    expect(xml).toContain('name="sim.traceDigest"');
+    const bare = join(dir, 'bare.mjs');
+    writeFileSync(bare, 'export default { name: "bare" };\n');
+    expect(run('verify', '--impl', bare, '--area', 'sim', '--junit', file).code).toBe(0);
+    expect(readFileSync(file, 'utf8')).toMatch(/<skipped message="implementation &quot;bare&quot; lacks: sim"\/>/);
+    const bad = run('verify', '--only', 'sim.traceDigest', '--junit', join(dir, 'no', 'such', 'dir', 'r.xml'));
+    expect(bad.code).toBe(2);
+    expect(bad.out).not.toMatch(/passed/);
   });
 
   test('replay of a passing seed says the failure does not reproduce', () => {

@@ -13,7 +13,10 @@ const systems = async () => import('../properties/systems.ts');
 
 class ImplementationError extends Error {}
 
+import { accessSync, constants as fsConstants, writeFileSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { UsageError } from './errors.ts';
+import { junitXml } from './junit.ts';
 
 export { UsageError };
 
@@ -21,7 +24,7 @@ const HELP = `micvop — verify a virtio-over-PCIe (Intel MIC X100) implementati
 
 usage:
   micvop verify [--impl PATH] [--only ID,...] [--area AREA,...] [--tier quick|deep]
-                [--seed N] [--runs N] [--no-shrink] [--json]
+                [--seed N] [--runs N] [--no-shrink] [--json] [--junit FILE]
       run the property suite (default: all properties, quick tier, reference implementation)
   micvop replay ID --seed N [--path P] [--impl PATH]
       re-run one property with the seed (and path) a failure printed
@@ -98,8 +101,18 @@ async function verify(argv: string[]): Promise<number> {
       runs: { type: 'string' },
       'no-shrink': { type: 'boolean' },
       json: { type: 'boolean' },
+      junit: { type: 'string' },
     },
   });
+  if (values.junit === '') throw new UsageError('--junit needs a file name');
+  if (values.junit !== undefined) {
+    // refuse an unwritable report location before running anything
+    try {
+      accessSync(dirname(resolvePath(values.junit)), fsConstants.W_OK);
+    } catch {
+      throw new UsageError(`cannot write --junit file "${values.junit}": its directory does not exist or is not writable`);
+    }
+  }
   const cfg = { ...runConfig(values), ...(values['no-shrink'] ? { noShrink: true } : {}) };
   if (cfg.runs !== undefined && cfg.runs < 1) throw new UsageError('--runs must be >= 1');
   const ref = values.impl ?? process.env.MICVOP_IMPL ?? 'reference';
@@ -122,6 +135,13 @@ async function verify(argv: string[]): Promise<number> {
   const failed = results.filter((r) => r.status === 'failed').length;
   const skipped = results.filter((r) => r.status === 'skipped').length;
   const passed = results.length - failed - skipped;
+  if (values.junit !== undefined) {
+    try {
+      writeFileSync(values.junit, junitXml(impl.name, results, formatFailure));
+    } catch (e) {
+      throw new UsageError(`cannot write --junit file "${values.junit}": ${(e as Error).message}`);
+    }
+  }
   if (values.json) out(JSON.stringify({ implementation: impl.name, tier: cfg.tier, results }, null, 2));
   else out(`${passed} passed, ${failed} failed, ${skipped} skipped`);
   return failed > 0 ? 1 : 0;
