@@ -12,7 +12,7 @@
 import fc from 'fast-check';
 import { defineProperty } from '../harness.ts';
 import { interleaving } from '../choices.ts';
-import { applyToShadow, compareWithShadow, opArb, runTraffic } from './traffic.ts';
+import { assertCompletedExactly, opArb, runTraffic } from './traffic.ts';
 
 export const dataExact = defineProperty({
   id: 'dma.traffic.dataExact',
@@ -24,13 +24,7 @@ export const dataExact = defineProperty({
   build: (impl) =>
     fc.property(fc.array(opArb(), { minLength: 1, maxLength: 30 }), interleaving(300), (ops, choices) => {
       const run = runTraffic(impl, ops, choices);
-      if (run.problems.length > 0) throw new Error(run.problems.join('\n'));
-      for (const s of run.subs) {
-        if (run.chans[s.ch]!.txStatus(s.cookie) !== 'complete') throw new Error(`op ${s.index} did not complete`);
-        applyToShadow(run, s);
-      }
-      const diff = compareWithShadow(run);
-      if (diff !== undefined) throw new Error(diff);
+      assertCompletedExactly(run);
       return true;
     }),
 });

@@ -12,7 +12,7 @@ import type { DmaChanReg, DmaSide } from '../../model/contract.ts';
 import { MIC_DMA_NUM_CHAN, channelOwner, dcrEnableBit, dcrOwnerBit } from '../../model/constants/dma.ts';
 import { defineProperty } from '../harness.ts';
 import { interleaving } from '../choices.ts';
-import { applyToShadow, compareWithShadow, opArb, runTraffic } from './traffic.ts';
+import { assertCompletedExactly, opArb, runTraffic } from './traffic.ts';
 import { isDmaError } from './world.ts';
 
 const REGS: readonly DmaChanReg[] = ['DCAR', 'DHPR', 'DTPR', 'DRAR_LO', 'DRAR_HI', 'DSTAT', 'DCHERR', 'DCHERRMSK'];
@@ -78,13 +78,7 @@ export const ownership = defineProperty({
             }
           },
         });
-        if (run.problems.length > 0) throw new Error(run.problems.join('\n'));
-        for (const s of run.subs) {
-          if (run.chans[s.ch]!.txStatus(s.cookie) !== 'complete') throw new Error(`op ${s.index} did not complete`);
-          applyToShadow(run, s);
-        }
-        const diff = compareWithShadow(run);
-        if (diff !== undefined) throw new Error(diff);
+        assertCompletedExactly(run);
         return true;
       },
     ),

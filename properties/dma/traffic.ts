@@ -248,3 +248,18 @@ export function compareWithShadow(run: TrafficRun): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * The byte-exactness oracle shared by the traffic properties: the run reported no problems, every
+ * submission completed, and both memories equal the shadow that applied each transfer itself.
+ * Throws a description of the first violation.
+ */
+export function assertCompletedExactly(run: TrafficRun): void {
+  if (run.problems.length > 0) throw new Error(run.problems.join('\n'));
+  for (const s of run.subs) {
+    if (run.chans[s.ch]!.txStatus(s.cookie) !== 'complete') throw new Error(`op ${s.index} did not complete`);
+    applyToShadow(run, s);
+  }
+  const diff = compareWithShadow(run);
+  if (diff !== undefined) throw new Error(diff);
+}
