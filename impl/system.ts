@@ -147,9 +147,11 @@ export function createReferenceSystem(config: SystemConfig = {}): ReferenceSyste
         new Mpssd({
           sched,
           who: `mpssd.mic${i}`,
+          cardId: i,
           readState: () => d.state,
           readStatus: () => d.shutdownStatus,
           writeState: (verb, done) => hostWriteAttr(d, 'state', verb, done),
+          writeAttr: (name, value, done) => hostWriteAttr(d, name, value, done),
           addDevice: (spec) => d.vop.addDevice(spec),
           onStateChange: (fn) => d.onStateChange(fn),
         }),
@@ -192,6 +194,7 @@ export function createReferenceSystem(config: SystemConfig = {}): ReferenceSyste
     daemons,
     writeAttr,
     readAttr: (i, name) => hostReadAttr(drv(i), platform.cards[i]!.deviceId, platform.cards[i]!.revision, name),
+    addDevice: (i, spec) => drv(i).vop.addDevice(spec),
     pmSuspend(): AttrResult {
       if (pm !== 'running') return { errno: 'EBUSY' };
       pm = 'preparing';

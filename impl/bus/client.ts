@@ -42,7 +42,7 @@ import type { DescWords } from '../dma/descriptor.ts';
 import { dmaError } from '../dma/errors.ts';
 // bound once: imported bindings are live getters under some loaders (tsx), too slow for the hot path
 const { DMA_PREP_FENCE, DMA_PREP_INTERRUPT, DMA_SYNC_WAIT_TIMEOUT_NS, MIC_DMA_ADDR_LIMIT, MIC_DMA_ALIGN, MIC_DMA_CARD_CHAN_FIRST, MIC_DMA_CHAN_QUIESCE, MIC_DMA_DCAR_IM0, MIC_DMA_DCAR_IM1, MIC_DMA_DESC_SIZE, MIC_DMA_DSTAT_COMPLETION_MASK, MIC_DMA_MAX_XFER_CARD, MIC_DMA_MAX_XFER_HOST, MIC_DMA_PENDING_LEVEL, MIC_DMA_PREP_EXTRA_SLOTS, MIC_DMA_SBOX_DRARHI_SYS_MASK, MIC_DMA_STATUS_SLOTS, MIC_MAX_DMA_CHAN, SMPT_PAGE_SHIFT, channelOwner, dcrEnableBit, dcrOwnerBit } = K;
-const { encodeMemcopy, encodeStatus, writeDescriptor } = Desc;
+const { encodeMemcopy, encodeStatus, encodeStatusWords, writeDescriptor } = Desc;
 
 const TWO32 = 2 ** 32;
 
@@ -57,18 +57,13 @@ export interface ChannelMemory {
   readonly statusCardAddr: number;
 }
 
-interface TxRec {
-  cookie: number;
-  /** ring slot of the last descriptor of the transaction */
-  lastSlot: number;
-  tx: TxImpl;
-}
-
+/** a transaction; once submitted (cookie ≠ 0) it is also its own record in the completion queue */
 class TxImpl implements DmaTx {
   callback: ((result: DmaResult) => void) | undefined = undefined;
   cookie = 0;
   constructor(
     private readonly chan: ChanImpl,
+    /** ring slot of the last descriptor of the transaction */
     readonly lastSlot: number,
   ) {}
 
@@ -99,7 +94,7 @@ export class ChanImpl implements DmaChan {
   private doneBelow = 1;
   /** [first, last] cookie ranges aborted at a re-init or removal */
   private readonly aborted: [number, number][] = [];
-  private queue: TxRec[] = [];
+  private queue: TxImpl[] = [];
   private qHead = 0;
   private prepPending: TxImpl | undefined;
   private drainCookie = 0;
@@ -307,17 +302,17 @@ export class ChanImpl implements DmaChan {
       this.put();
     }
     if (flags & DMA_PREP_FENCE) {
-      encodeStatus(w, this.cm.statusCardAddr, 0n, false);
+      encodeStatusWords(w, this.cm.statusCardAddr, 0, 0, false);
       this.put();
     }
     if (flags & DMA_PREP_INTERRUPT) {
       // hardware quirk: a status needs to be doubled, the second one interrupts (facts §7.5)
-      encodeStatus(w, this.cm.statusCardAddr, 0n, false);
+      encodeStatusWords(w, this.cm.statusCardAddr, 0, 0, false);
       this.put();
-      encodeStatus(w, this.cm.statusCardAddr, 0n, true);
+      encodeStatusWords(w, this.cm.statusCardAddr, 0, 0, true);
       this.put();
     }
-    const tx = new TxImpl(this, (this.head - 1 + this.ringSize) % this.ringSize);
+    const tx = new TxImpl(this, this.head === 0 ? this.ringSize - 1 : this.head - 1);
     this.prepPending = tx;
     return tx;
   }
@@ -336,7 +331,8 @@ export class ChanImpl implements DmaChan {
     if (len === 0 && (flags & (DMA_PREP_FENCE | DMA_PREP_INTERRUPT)) === 0) return dmaError('EINVAL', 'zero-length', 'memcpy of 0 bytes without flags');
     const r = this.checkRange(dst, len, 'destination') ?? this.checkRange(src, len, 'source');
     if (r) return r;
-    if (dst % MIC_DMA_ALIGN !== 0 || src % MIC_DMA_ALIGN !== 0 || len % MIC_DMA_ALIGN !== 0) {
+    // all three are safe non-negative integers here: their low bits are those of ToUint32 (no float modulo)
+    if ((((dst >>> 0) | (src >>> 0) | len) & (MIC_DMA_ALIGN - 1)) !== 0) {
       return dmaError('EINVAL', 'unaligned', `dst 0x${dst.toString(16)}, src 0x${src.toString(16)}, len ${len}: all must be multiples of ${MIC_DMA_ALIGN}`);
     }
     return this.prep(dst, src, len, flags, 0n, false);
@@ -361,7 +357,7 @@ export class ChanImpl implements DmaChan {
     tx.cookie = cookie;
     this.submitted = this.head;
     this.prepPending = undefined;
-    this.queue.push({ cookie, lastSlot: tx.lastSlot, tx });
+    this.queue.push(tx);
     this.stats.submitted++;
     // mic_dma_update_pending: ring_count(issued, submitted) > mic_dma_pending_level
     if (dist(this.issued, this.submitted, this.ringSize) - 1 > MIC_DMA_PENDING_LEVEL) this.issuePending();
@@ -376,11 +372,11 @@ export class ChanImpl implements DmaChan {
 
   // ---- completion ---------------------------------------------------------------------------
 
-  private finish(r: TxRec, result: DmaResult): void {
+  private finish(r: TxImpl, result: DmaResult): void {
     if (result === 'noerror') this.stats.completed++;
     else this.stats.aborted++;
-    const cb = r.tx.callback;
-    r.tx.callback = undefined;
+    const cb = r.callback;
+    r.callback = undefined;
     if (cb) cb(result);
   }
 
@@ -404,7 +400,10 @@ export class ChanImpl implements DmaChan {
   }
 
   private isAborted(cookie: number): boolean {
-    for (const [a, b] of this.aborted) if (cookie >= a && cookie <= b) return true;
+    for (let i = 0; i < this.aborted.length; i++) {
+      const r = this.aborted[i]!;
+      if (cookie >= r[0] && cookie <= r[1]) return true;
+    }
     return false;
   }
 

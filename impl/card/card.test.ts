@@ -53,3 +53,29 @@ describe('card bootstrap and OS', () => {
     expect(s.cardHalt(0)).toEqual({ errno: 'ENODEV' });
   });
 });
+
+describe('card driver device page check (facts §3.2 card side)', () => {
+  test('a wrong magic fails the driver with EIO: no doorbell registered, no device live, host still online', () => {
+    const s = createReferenceSystem({ daemon: false, trace: false });
+    s.hostileCard(0, { kind: 'dpByte', offset: 0, value: 0x5a });
+    expect(s.drivers[0]!.vop.addDevice({ type: 3, numVq: 2, num: 128, featureLen: 4, configLen: 12 })).toMatchObject({ ok: true });
+    expect(s.writeAttr(0, 'state', 'boot')).toEqual({ ok: true });
+    s.settle();
+    expect(s.readAttr(0, 'state')).toBe('online');
+    expect(s.cards[0]!.os?.driverError).toBe('EIO');
+    const page = s.observe.devicePage(0);
+    expect([page[5], page[6]]).toEqual([0xff, 0xff]);
+    expect(s.observe.liveDevices(0)).toEqual([]);
+    // the shutdown request finds no doorbell: nothing happens
+    expect(s.writeAttr(0, 'state', 'shutdown')).toEqual({ ok: true });
+    s.settle();
+    expect(s.readAttr(0, 'state')).toBe('online');
+    // a reset re-initialises the page: the next boot's driver comes up
+    s.writeAttr(0, 'state', 'reset');
+    s.settle();
+    s.writeAttr(0, 'state', 'boot');
+    s.settle();
+    expect(s.cards[0]!.os?.driverError).toBeUndefined();
+    expect(s.observe.liveDevices(0).length).toBe(1);
+  });
+});

@@ -10,7 +10,7 @@
  *    doorbell and no devices.
  */
 import type { CardSideState, ImageDamage, PcieEndpoint, Scheduler } from '../../model/contract.ts';
-import { BAR4, SPAD_INDEX, RGCR_RESET, apicicrBits, downloadInfoBits } from '../../model/layout/sbox.ts';
+import { BAR4, REG_ARRAYS, SPAD_INDEX, RGCR_RESET, apicicrBits, downloadInfoBits } from '../../model/layout/sbox.ts';
 import { alignUp, getBits, setBits } from '../../model/layout/table.ts';
 import { cardImageHeader, checkCardImage } from '../../model/layout/card-image.ts';
 import { BOOT_ADDR_MASK, BOOTSTRAP_APIC_ID, BOOTSTRAP_BOOT_ADDR, CARD_RESET_NS, POSTCODE, type CardShutdownKind } from '../../model/constants/lifecycle.ts';
@@ -81,6 +81,8 @@ export class Card {
     this.heapNext = CARD_HEAP_BASE;
     this.setSide('in_reset');
     this.ep.regs.poke(BAR4.POSTCODE, POSTCODE.IN_RESET);
+    // some steppings lose the MSI-X mapping registers across a reset (facts §1.3); ours all do
+    for (let v = 0; v < REG_ARRAYS.MXAR.count; v++) this.ep.regs.poke(BAR4.MXAR(v), 0);
     if (this.sched.faults.hit(this.resetFault)) return;
     const gen = this.gen;
     this.sched.after(CARD_RESET_NS, this.who, 'reset done', () => {

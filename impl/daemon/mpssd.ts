@@ -10,6 +10,7 @@
  * poll wake-up latency), so its own 1 s timers never tie with the kernel's at the same instant.
  */
 import type { AttrResult, Scheduler, VirtioDeviceSpec } from '../../model/contract.ts';
+import { mpssdCmdline } from './cmdline.ts';
 import { MPSSD_POLL_NS, MPSSD_SHUTDOWN_POLLS, type StateVerb } from '../../model/constants/lifecycle.ts';
 
 export const DAEMON_WAKE_NS = 1_000_000;
@@ -19,9 +20,13 @@ export const MPSSD_RESET_POLLS = 120;
 export interface DaemonDeps {
   readonly sched: Scheduler;
   readonly who: string;
+  /** the card id N of micN (the command line's address derives from it, facts §8.5) */
+  readonly cardId: number;
   readState(): string;
   readStatus(): string;
   writeState(verb: StateVerb, done: (r: AttrResult) => void): void;
+  /** a sysfs write of a string attribute (the daemon sets `cmdline`) */
+  writeAttr(name: string, value: string, done: (r: AttrResult) => void): void;
   addDevice(spec: VirtioDeviceSpec): { ok: true; offset: number } | { errno: string };
   onStateChange(fn: () => void): void;
 }
@@ -41,6 +46,10 @@ export class Mpssd {
   }
 
   start(devices: readonly VirtioDeviceSpec[]): void {
+    // facts §8.1: the command line is set per card before the init thread boots it
+    this.d.writeAttr('cmdline', mpssdCmdline(this.d.cardId), (r) => {
+      if (!('ok' in r)) this.d.sched.trace.record(this.d.who, `write cmdline: ${r.errno}`);
+    });
     for (const spec of devices) {
       const r = this.d.addDevice(spec);
       if ('ok' in r) this.added.push({ offset: r.offset, spec });

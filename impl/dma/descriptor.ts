@@ -7,9 +7,10 @@ import type { MemPort } from '../../model/contract.ts';
 import { DESC_WORDS } from '../../model/layout/dma.ts';
 import * as K from '../../model/constants/dma.ts';
 import * as Mem from '../memory/index.ts';
+import type { SparseSpot } from '../memory/leaves.ts';
 // bound once: imported bindings are live getters under some loaders (tsx), too slow for the hot path
 const { DCHERR_ADDRESS, DCHERR_BAD_LENGTH, DCHERR_BAD_TYPE, DCHERR_HOST_TO_HOST, DCHERR_MISALIGNED, MIC_DMA_ALIGN, MIC_DMA_ALIGN_SHIFT, MIC_DMA_DESC_GENERAL, MIC_DMA_DESC_MEMCOPY, MIC_DMA_DESC_NOP, MIC_DMA_DESC_STATUS, SMPT_WINDOW_BASE } = K;
-const { checkRange, copyBetween, leavesOf } = Mem;
+const { checkRange, copyBetween, isResolvable, leavesOf } = Mem;
 
 export interface DescWords {
   w0: number;
@@ -26,9 +27,16 @@ export interface CopyProgress {
   off: number;
 }
 
-/** the whole range is inside the space and mapped: checked before the first byte moves */
+const spot: SparseSpot = { mem: undefined, addr: 0 };
+
+/**
+ * The whole range is inside the space and mapped: checked before the first byte moves. A range in
+ * one window onto sparse memory (the common case) is answered without building its leaf list.
+ */
 function mapped(mem: MemPort, addr: number, len: number): boolean {
-  return checkRange(mem.name, mem.size, addr, len) === undefined && Array.isArray(leavesOf(mem, addr, len));
+  if (checkRange(mem.name, mem.size, addr, len) !== undefined) return false;
+  if (isResolvable(mem) && mem.sparseSpot !== undefined && mem.sparseSpot(addr, len, spot)) return true;
+  return Array.isArray(leavesOf(mem, addr, len));
 }
 
 const TWO32 = 2 ** 32;
@@ -81,7 +89,8 @@ export function executeDescriptor(mem: MemPort, w: DescWords, p: CopyProgress): 
     }
     case MIC_DMA_DESC_STATUS: {
       const dst = addr40(w.w2, w.w3);
-      if (dst % 8 !== 0) return -DCHERR_MISALIGNED;
+      // the low bits of the address are those of its low word (an integer test, no float modulo)
+      if ((w.w2 & 7) !== 0) return -DCHERR_MISALIGNED;
       // one 64-bit write: check the whole range first so a fault writes nothing
       const probe = mem.read64(dst);
       if (typeof probe !== 'bigint') return -DCHERR_ADDRESS;
@@ -90,7 +99,7 @@ export function executeDescriptor(mem: MemPort, w: DescWords, p: CopyProgress): 
     }
     case MIC_DMA_DESC_GENERAL: {
       const dst = addr40(w.w2, w.w3);
-      if (dst % 4 !== 0) return -DCHERR_MISALIGNED;
+      if ((w.w2 & 3) !== 0) return -DCHERR_MISALIGNED;
       if (mem.write32(dst, w.w0 >>> 0) !== undefined) return -DCHERR_ADDRESS;
       return 0;
     }
@@ -102,21 +111,28 @@ export function executeDescriptor(mem: MemPort, w: DescWords, p: CopyProgress): 
 // ---- encoding (the drivers' side) ----------------------------------------------------------------
 
 const typeWord = (type: number): number => (type << T.lsb) >>> 0;
+/** bits 31:0 of an address (ToUint32 is the value modulo 2^32, without a float modulo) */
+const loAddr = (a: number): number => a >>> 0;
 const hiAddr = (a: number): number => Math.floor(a / TWO32) & ADDR_HI_MASK;
 
 /** MEMCOPY: qw0 = src | (len >> 6) << 46, qw1 = 1 << 60 | dst (upstream mic_dma_memcpy_desc) */
 export function encodeMemcopy(out: DescWords, dst: number, src: number, len: number, intr = false): void {
-  out.w0 = src % TWO32 >>> 0;
+  out.w0 = loAddr(src);
   out.w1 = (hiAddr(src) | ((len >>> MIC_DMA_ALIGN_SHIFT) << LEN.lsb)) >>> 0;
-  out.w2 = dst % TWO32 >>> 0;
+  out.w2 = loAddr(dst);
   out.w3 = (typeWord(MIC_DMA_DESC_MEMCOPY) | hiAddr(dst) | (intr ? 1 << MINTR.lsb : 0)) >>> 0;
 }
 
 /** STATUS: qw0 = data, qw1 = 2 << 60 | intr << 59 | dst (upstream mic_dma_prep_status_desc) */
 export function encodeStatus(out: DescWords, dst: number, value: bigint, intr: boolean): void {
-  out.w0 = Number(value & 0xffffffffn);
-  out.w1 = Number((value >> 32n) & 0xffffffffn);
-  out.w2 = dst % TWO32 >>> 0;
+  encodeStatusWords(out, dst, Number(value & 0xffffffffn), Number((value >> 32n) & 0xffffffffn), intr);
+}
+
+/** STATUS with the data as its two 32-bit halves: the fence and interrupt descriptors, no BigInt */
+export function encodeStatusWords(out: DescWords, dst: number, lo: number, hi: number, intr: boolean): void {
+  out.w0 = lo >>> 0;
+  out.w1 = hi >>> 0;
+  out.w2 = loAddr(dst);
   out.w3 = (typeWord(MIC_DMA_DESC_STATUS) | hiAddr(dst) | (intr ? 1 << SINTR.lsb : 0)) >>> 0;
 }
 
@@ -124,7 +140,7 @@ export function encodeStatus(out: DescWords, dst: number, value: bigint, intr: b
 export function encodeGeneral(out: DescWords, dst: number, value: number): void {
   out.w0 = value >>> 0;
   out.w1 = 0;
-  out.w2 = dst % TWO32 >>> 0;
+  out.w2 = loAddr(dst);
   out.w3 = (typeWord(MIC_DMA_DESC_GENERAL) | hiAddr(dst)) >>> 0;
 }
 

@@ -11,11 +11,13 @@
  * Raw BAR4 accesses (regs.read32/write32) carry no origin and are not checked.
  */
 import type {
+  DmaChanReg,
   DmaChannelRegs,
   DmaEngine,
   DmaError,
   DmaRegisterPort,
   DmaSide,
+  FaultPoint,
   MemPort,
   OwnershipViolation,
   PcieEndpoint,
@@ -60,19 +62,31 @@ class ChannelHw {
   readonly progress: CopyProgress = { off: 0 };
   readonly agent: string;
   readonly base: number;
-  readonly faultDesc: string;
-  readonly faultStall: string;
+  /** the fault points, resolved once: a step asks two handles, no lookup by name */
+  readonly faultDesc: FaultPoint;
+  readonly faultStall: FaultPoint;
+  /** register file offsets of the registers a step mirrors */
+  readonly dhprAt: number;
+  readonly dtprAt: number;
+  readonly dstatAt: number;
   /** the step closure, made once: no allocation per step */
   step: () => void = () => {};
 
   constructor(
     readonly n: number,
     cardName: string,
+    sched: Scheduler,
   ) {
     this.agent = `${cardName}.dma.ch${n}`;
     this.base = BAR4.DMA_CH(n);
-    this.faultDesc = `dma.ch${n}.descError`;
-    this.faultStall = `dma.ch${n}.stall`;
+    this.dhprAt = this.base + R.DHPR.offset;
+    this.dtprAt = this.base + R.DTPR.offset;
+    this.dstatAt = this.base + R.DSTAT.offset;
+    const faults = sched.faults;
+    faults.declare(`dma.ch${n}.descError`, `channel ${n} treats its next descriptor as bad (DCHERR, halt)`);
+    faults.declare(`dma.ch${n}.stall`, `channel ${n} stops consuming descriptors until its ring is reprogrammed`);
+    this.faultDesc = faults.point(`dma.ch${n}.descError`);
+    this.faultStall = faults.point(`dma.ch${n}.stall`);
   }
 }
 
@@ -94,11 +108,9 @@ export class DmaEngineImpl implements DmaEngine {
     const cardName = `card${cardIndex}`;
     this.mem = ep.cardView;
     for (let n = 0; n < MIC_DMA_NUM_CHAN; n++) {
-      const ch = new ChannelHw(n, cardName);
+      const ch = new ChannelHw(n, cardName, sched);
       ch.step = () => this.step(ch);
       this.chans.push(ch);
-      sched.faults.declare(ch.faultDesc, `channel ${n} treats its next descriptor as bad (DCHERR, halt)`);
-      sched.faults.declare(ch.faultStall, `channel ${n} stops consuming descriptors until its ring is reprogrammed`);
       this.mirror(ch);
     }
     ep.regs.poke(BAR4.DCR, this.dcr);
@@ -165,13 +177,23 @@ export class DmaEngineImpl implements DmaEngine {
       }
       return undefined;
     };
+    // the channels this side may touch; an access to any other number goes through check() for its error
+    const own = this.chans.map((c) => channelOwner(c.n) === side);
     return {
       side,
-      readChan: (ch, reg) => check(ch, reg, 0) ?? this.readReg(this.chans[ch]!, R[reg].offset),
+      readChan: (ch, reg) => {
+        const c = this.chans[ch];
+        if (c !== undefined && own[ch] === true) return this.readNamed(c, reg);
+        return check(ch, reg, 0) ?? this.readReg(this.chans[ch]!, R[reg].offset);
+      },
       writeChan: (ch, reg, value) => {
-        const e = check(ch, reg, value);
-        if (e) return e;
-        this.writeReg(this.chans[ch]!, R[reg].offset, value >>> 0);
+        const c = this.chans[ch];
+        if (c === undefined || own[ch] !== true) {
+          const e = check(ch, reg, value);
+          if (e) return e;
+        }
+        if (reg === 'DHPR') this.writeDoorbell(this.chans[ch]!, value >>> 0);
+        else this.writeReg(this.chans[ch]!, R[reg].offset, value >>> 0);
         return undefined;
       },
       readDcr: () => this.dcr,
@@ -196,6 +218,16 @@ export class DmaEngineImpl implements DmaEngine {
   private dstat(ch: ChannelHw): number {
     const quiesced = (this.dcr & dcrEnableBit(ch.n)) === 0 || ch.dcherr !== 0;
     return ((ch.dtpr & MIC_DMA_DSTAT_COMPLETION_MASK) | (quiesced ? MIC_DMA_CHAN_QUIESCE : 0)) >>> 0;
+  }
+
+  /** the registers software polls on the hot path by name (same values as readReg at their offsets) */
+  private readNamed(ch: ChannelHw, reg: DmaChanReg): number {
+    switch (reg) {
+      case 'DSTAT': return this.dstat(ch);
+      case 'DCHERR': return ch.dcherr;
+      case 'DTPR': return ch.dtpr;
+      default: return this.readReg(ch, R[reg].offset);
+    }
   }
 
   private readReg(ch: ChannelHw, off: number): number {
@@ -228,9 +260,7 @@ export class DmaEngineImpl implements DmaEngine {
         break;
       }
       case R.DHPR.offset: {
-        // the doorbell of the hot path: only DHPR can have changed (fail() mirrors the rest)
-        this.writeHead(ch, v);
-        this.ep.regs.poke(ch.base + R.DHPR.offset, ch.dhpr);
+        this.writeDoorbell(ch, v);
         return;
       }
       case R.DRAR_LO.offset: ch.drarLo = v; break;
@@ -245,6 +275,12 @@ export class DmaEngineImpl implements DmaEngine {
       default: break;
     }
     this.mirror(ch);
+  }
+
+  /** the doorbell of the hot path: only DHPR can have changed (fail() mirrors the rest) */
+  private writeDoorbell(ch: ChannelHw, v: number): void {
+    this.writeHead(ch, v);
+    this.ep.regs.poke(ch.dhprAt, ch.dhpr);
   }
 
   private setDcr(v: number): void {
@@ -295,8 +331,9 @@ export class DmaEngineImpl implements DmaEngine {
 
   /** after a step only the tail and DSTAT change */
   private mirrorTail(ch: ChannelHw): void {
-    this.ep.regs.poke(ch.base + R.DTPR.offset, ch.dtpr);
-    this.ep.regs.poke(ch.base + R.DSTAT.offset, this.dstat(ch));
+    const r = this.ep.regs;
+    r.poke(ch.dtprAt, ch.dtpr);
+    r.poke(ch.dstatAt, this.dstat(ch));
   }
 
   private mirror(ch: ChannelHw): void {
@@ -319,9 +356,8 @@ export class DmaEngineImpl implements DmaEngine {
   private step(ch: ChannelHw): void {
     ch.scheduled = false;
     if (ch.dcherr !== 0 || ch.dtpr === ch.dhpr || (this.dcr & dcrEnableBit(ch.n)) === 0) return;
-    const faults = this.sched.faults;
-    if (faults.hit(ch.faultStall)) return;
-    if (faults.hit(ch.faultDesc)) {
+    if (ch.faultStall.hit()) return;
+    if (ch.faultDesc.hit()) {
       this.fail(ch, DCHERR_INJECTED);
       return;
     }

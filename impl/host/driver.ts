@@ -5,7 +5,7 @@
  * sleeps up to 46 s) are chains of scheduler events holding `mic_mutex`.
  */
 import type { LifecycleErrno, MemPort, PcieEndpoint, RegisterFile, Scheduler, Smpt, TimerId } from '../../model/contract.ts';
-import { BAR4, SPAD_INDEX, APICICR_SEND, RGCR_RESET, downloadInfoBits } from '../../model/layout/sbox.ts';
+import { BAR4, REG_ARRAYS, SPAD_INDEX, APICICR_SEND, RGCR_RESET, downloadInfoBits } from '../../model/layout/sbox.ts';
 import { bootParam, MIC_DB_NONE, MIC_DP_SIZE } from '../../model/layout/device-page.ts';
 import { barOffset, configHeader, MEM_BAR_FLAG_MASK } from '../../model/layout/config-space.ts';
 import { getBits } from '../../model/layout/table.ts';
@@ -49,6 +49,9 @@ export class MicHostDriver {
   firmware: string | null = DEFAULT_FIRMWARE;
   ramdisk: string | null = null;
   bootmode: string | null = DEFAULT_BOOTMODE;
+  /** card kernel addresses of `__log_buf` and `log_buf_len` (facts §4.5, §8.1); 0 until written */
+  logBufAddr = 0n;
+  logBufLen = 0n;
   readonly who: string;
   readonly mutex: SimMutex;
   /** device page: host RAM address and the card-visible (SMPT) address */
@@ -62,6 +65,12 @@ export class MicHostDriver {
   /** the pending PM suspend timeout, if any (the system's settle leaves it pending) */
   pmTimer: TimerId | undefined;
   private nextDbIdx = 0;
+  /**
+   * mic_msi_map: the software copy of MXAR0..15 (vector → source bits, facts §1.3), programmed as
+   * sources get a handler and re-programmed at every boot, because some steppings lose the
+   * registers across a card reset (facts §1.3, §3.2 step 8).
+   */
+  readonly msiMap: number[] = new Array<number>(REG_ARRAYS.MXAR.count).fill(0);
   private readonly dbCallbacks: (() => void)[][] = [];
   private readonly stateListeners: ((s: MicState) => void)[] = [];
   private probed = false;
@@ -147,7 +156,36 @@ export class MicHostDriver {
   }
 
   onDoorbell(db: number, cb: () => void): void {
-    this.dbCallbacks[db]?.push(cb);
+    const list = this.dbCallbacks[db];
+    if (list === undefined) return;
+    if (list.length === 0) this.mapSource(db);
+    list.push(cb);
+  }
+
+  /**
+   * A source's first handler takes a whole free vector and that vector's MXAR gets the source bit
+   * (facts §1.3, MSI-X). Later handlers of the same doorbell share its vector: one handler list per
+   * doorbell source, so the four doorbells never run out of the 16 vectors. [model choice: the
+   * kernel takes a new vector per request and fails with ENOSPC when none is free]
+   */
+  private mapSource(source: number): void {
+    const vector = this.msiMap.indexOf(0);
+    if (vector < 0) return;
+    this.msiMap[vector] = 1 << source;
+    this.programMsiMap(vector, 1 << source);
+  }
+
+  /** program_msi_to_src_map: read-modify-write of MXAR<vector>, setting the bits */
+  private programMsiMap(vector: number, bits: number): void {
+    const cur = this.regs.read32(BAR4.MXAR(vector));
+    this.regs.write32(BAR4.MXAR(vector), ((typeof cur === 'number' ? cur : 0) | bits) >>> 0);
+  }
+
+  /** mic_intr_restore (facts §3.2 step 8) */
+  private restoreMsiMap(): void {
+    this.msiMap.forEach((bits, vector) => {
+      if (bits !== 0) this.programMsiMap(vector, bits);
+    });
   }
 
   onStateChange(fn: (s: MicState) => void): void {
@@ -291,6 +329,7 @@ export class MicHostDriver {
         }
         // some steppings lose SMPT and MSI mapping registers across a reset (facts §1.3)
         this.d.smpt.restore();
+        this.restoreMsiMap();
         this.enableInterrupts();
         this.writeDpSpads();
         for (const h of this.hooks.started) h();

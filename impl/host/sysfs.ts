@@ -8,6 +8,7 @@ import type { AttrResult, LifecycleErrno } from '../../model/contract.ts';
 import { X100_DEVICE_IDS, steppingName } from '../../model/constants/pcie.ts';
 import { BOOTMODES, FAMILY_X100, MIC_ATTRS, MIC_RO_ATTRS, type MicAttr } from '../../model/constants/lifecycle.ts';
 import type { MicHostDriver } from './driver.ts';
+import { formatHexAddr, parseHexAddr } from './hex-attr.ts';
 
 const strip = (v: string): string => (v.endsWith('\n') ? v.slice(0, -1) : v);
 
@@ -32,6 +33,10 @@ export function readAttr(drv: MicHostDriver, deviceId: number, revision: number,
       return drv.ramdisk ?? '';
     case 'bootmode':
       return drv.bootmode ?? '';
+    case 'log_buf_addr':
+      return formatHexAddr(drv.logBufAddr);
+    case 'log_buf_len':
+      return formatHexAddr(drv.logBufLen);
   }
 }
 
@@ -55,6 +60,14 @@ export function writeAttr(drv: MicHostDriver, name: string, value: string, done:
       if (!(BOOTMODES as readonly string[]).includes(v)) return done({ errno: 'EINVAL' });
       drv.bootmode = v;
       return done(ok);
+    case 'log_buf_addr':
+    case 'log_buf_len': {
+      const addr = parseHexAddr(value);
+      if (addr === undefined) return done({ errno: 'EINVAL' });
+      if (name === 'log_buf_addr') drv.logBufAddr = addr;
+      else drv.logBufLen = addr;
+      return done(ok);
+    }
     case 'state':
       switch (v) {
         case 'boot':

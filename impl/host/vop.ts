@@ -41,6 +41,17 @@ export interface VopDeps {
   sendIntr(db: number): void;
 }
 
+const isU8 = (v: number): boolean => Number.isInteger(v) && v >= 0 && v <= 0xff;
+
+/**
+ * The desc header fields are u8 in C (type s8, facts §5.3) and vqconfig.num a u16: a C caller cannot
+ * pass -1, 1.5 or 300. Our API takes JS numbers, so a value its C field could not hold is EINVAL
+ * rather than truncated. [model choice]
+ */
+function specFieldsFit(spec: VirtioDeviceSpec): boolean {
+  return isU8(spec.type) && isU8(spec.numVq) && isU8(spec.featureLen) && isU8(spec.configLen) && Number.isInteger(spec.num) && spec.num >= 0 && spec.num <= 0xffff;
+}
+
 export class HostVop {
   readonly devices: HostVdev[] = [];
 
@@ -48,6 +59,8 @@ export class HostVop {
 
   addDevice(spec: VirtioDeviceSpec): { ok: true; offset: number } | { errno: LifecycleErrno } {
     const { mem, dp } = this.d;
+    // user input: refused before anything is touched (facts §6.5 steps 1 and 3)
+    if (!specFieldsFit(spec)) return { errno: 'EINVAL' };
     const shape = { numVq: spec.numVq, featureLen: spec.featureLen, configLen: spec.configLen };
     if (alignedDescSize(shape) > MIC_MAX_DESC_BLK_SIZE || spec.numVq > MIC_MAX_VRINGS || spec.type <= 0 || spec.type > 127) return { errno: 'EINVAL' };
     if (spec.num > MIC_MAX_VRING_ENTRIES) return { errno: 'EINVAL' };

@@ -53,4 +53,22 @@ describe('fault hooks', () => {
     expect(f.hit('p')).toBe(false);
     expect(fires).toEqual(['p', 'p']);
   });
+
+  test('a point handle is the point: hits, arming and firing are shared with hit(name)', () => {
+    const fires: string[] = [];
+    const f = new SimFaults((n) => fires.push(n));
+    const p = f.point('p');
+    expect(f.point('p')).toBe(p);
+    expect(p.hit()).toBe(false);
+    f.arm('p', { skip: 1, times: 2 });
+    expect([p.hit(), f.hit('p'), p.hit(), p.hit()]).toEqual([false, true, true, false]);
+    expect(f.hits('p')).toBe(5);
+    expect(f.fired('p')).toBe(2);
+    expect(fires).toEqual(['p', 'p']);
+    f.arm('p');
+    f.disarm('p');
+    expect(p.hit()).toBe(false);
+    f.declare('p', 'declared after its handle');
+    expect(f.points()).toEqual([{ name: 'p', description: 'declared after its handle' }]);
+  });
 });

@@ -1,17 +1,35 @@
 /**
  * Fault hooks (DESIGN.md §3, issue 2 item 2): named points in the implementation where a property
- * can inject a failure. The implementation declares its points and asks hit(name) at each one; a
- * property arms a point to make the next `times` hits (after `skip`) report "fail now".
+ * can inject a failure. The implementation declares its points and asks hit(name) at each one (or
+ * hit() on the point's handle, resolved once); a property arms a point to make the next `times` hits
+ * (after `skip`) report "fail now".
  */
-import type { FaultHooks } from '../../model/contract.ts';
+import type { FaultHooks, FaultPoint } from '../../model/contract.ts';
 
-interface Point {
-  description: string;
-  declared: boolean;
-  skip: number;
-  times: number;
-  hits: number;
-  fired: number;
+/**
+ * One point's state, and its handle: a component resolves its points once (FaultHooks.point) and
+ * its hot path asks handle.hit(), a counter bump and a field check while nothing is armed, instead
+ * of a Map lookup by name per hit.
+ */
+class Point implements FaultPoint {
+  description = '';
+  declared = false;
+  skip = 0;
+  times = 0;
+  hits = 0;
+  fired = 0;
+
+  constructor(
+    readonly name: string,
+    private readonly owner: SimFaults,
+  ) {}
+
+  hit(): boolean {
+    // hits are counted even when nothing is armed, so a property can check a point was reached
+    this.hits++;
+    if (this.times === 0) return false;
+    return this.owner.fire(this);
+  }
 }
 
 export class SimFaults implements FaultHooks {
@@ -24,10 +42,11 @@ export class SimFaults implements FaultHooks {
     this.onFire = onFire;
   }
 
-  private point(name: string): Point {
+  /** the handle of a point (the same object for every call with that name), declared or not */
+  point(name: string): Point {
     let p = this.table.get(name);
     if (p === undefined) {
-      p = { description: '', declared: false, skip: 0, times: 0, hits: 0, fired: 0 };
+      p = new Point(name, this);
       this.table.set(name, p);
     }
     return p;
@@ -68,9 +87,11 @@ export class SimFaults implements FaultHooks {
   }
 
   hit(name: string): boolean {
-    // hits are counted even when nothing is armed, so a property can check a point was reached
-    const p = this.point(name);
-    p.hits++;
+    return this.point(name).hit();
+  }
+
+  /** an armed point was hit (its hit already counted): skip, or fire and use up one of its times */
+  fire(p: Point): boolean {
     if (this.armedCount === 0 || p.times === 0) return false;
     if (p.skip > 0) {
       p.skip--;
@@ -79,7 +100,7 @@ export class SimFaults implements FaultHooks {
     p.times--;
     if (p.times === 0) this.armedCount--;
     p.fired++;
-    this.onFire?.(name);
+    this.onFire?.(p.name);
     return true;
   }
 

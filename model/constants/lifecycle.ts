@@ -56,7 +56,7 @@ export const STATE_VERBS = ['boot', 'reset', 'shutdown', 'suspend'] as const;
 export type StateVerb = (typeof STATE_VERBS)[number];
 
 /** the attributes of class `mic` this model implements (facts §4.5, legacy era) */
-export const MIC_ATTRS = ['family', 'stepping', 'state', 'shutdown_status', 'cmdline', 'firmware', 'ramdisk', 'bootmode'] as const;
+export const MIC_ATTRS = ['family', 'stepping', 'state', 'shutdown_status', 'cmdline', 'firmware', 'ramdisk', 'bootmode', 'log_buf_addr', 'log_buf_len'] as const;
 export type MicAttr = (typeof MIC_ATTRS)[number];
 export const MIC_RO_ATTRS: readonly MicAttr[] = ['family', 'stepping', 'shutdown_status'];
 

@@ -38,6 +38,13 @@ export interface SchedulerError {
   readonly detail: string;
 }
 
+/** One fault point resolved once by name, for hot paths: `hit()` behaves exactly as `hit(name)`. */
+export interface FaultPoint {
+  readonly name: string;
+  /** true = inject the failure now (counted as a hit of the point like FaultHooks.hit(name)) */
+  hit(): boolean;
+}
+
 /** Named points where a property can inject a failure (DESIGN.md §3, issue 2 item 2). */
 export interface FaultHooks {
   /** declare a point (idempotent); implementations call this once per point they offer */
@@ -49,6 +56,8 @@ export interface FaultHooks {
   disarm(name: string): void;
   /** called by the implementation at the point; true = inject the failure now */
   hit(name: string): boolean;
+  /** the point `name` as a handle (declared or not; arming by name affects it), same handle per name */
+  point(name: string): FaultPoint;
   /** how many times each point fired */
   fired(name: string): number;
 }

@@ -113,6 +113,13 @@ export interface MicSystem {
   /** attribute text without the trailing newline sysfs would print; unknown name → ENOENT */
   readAttr(card: number, name: string): string | { readonly errno: LifecycleErrno };
 
+  /**
+   * MIC_VIRTIO_ADD_DEVICE from user space on card's device node (facts §6.5), as mpssd issues it:
+   * the offset of the new entry in the device page, or the errno (EINVAL for a desc the driver
+   * refuses or no free slot, ENOMEM). Fields a C u8/u16 could not hold are EINVAL. No settle.
+   */
+  addDevice(card: number, spec: VirtioDeviceSpec): { readonly ok: true; readonly offset: number } | { readonly errno: LifecycleErrno };
+
   /** OS power management (facts §4.2): PM prepare notifier; EBUSY while a PM transition is in progress */
   pmSuspend(): AttrResult;
   /** post suspend notifier; EBUSY unless the system is asleep (prepare finished) */

@@ -20,7 +20,11 @@
 import { assign, setup } from 'xstate';
 import type { MicState, MicStatus } from '../constants/lifecycle.ts';
 
-export type CardOs = 'none' | 'running' | 'halted' | 'crashed' | 'rejected';
+/**
+ * 'driverFailed': the OS runs but its MIC driver found no device page magic and failed with EIO
+ * (facts §3.2 card side): no doorbell registered, no device scanned, nothing reported to the host.
+ */
+export type CardOs = 'none' | 'running' | 'driverFailed' | 'halted' | 'crashed' | 'rejected';
 /** where the operating system's suspend stands: running, inside the PM prepare wait, or asleep */
 export type PmPhase = 'running' | 'preparing' | 'asleep';
 export type Errno = 'EINVAL' | 'ENOENT' | 'EACCES' | 'EBUSY' | 'ENODEV';
@@ -37,10 +41,15 @@ export interface CardStateContext {
   readonly resetHang: boolean;
   /** the next downloaded image is damaged */
   readonly badImage: boolean;
+  /** the card overwrote the device page magic; every stop re-initialises the boot parameters */
+  readonly badDpMagic: boolean;
   readonly firmware: string;
   readonly ramdisk: string | null;
   readonly bootmode: string;
   readonly cmdline: string | null;
+  /** `log_buf_addr` / `log_buf_len` as they read back (16 hex digits, facts §4.5) */
+  readonly logBufAddr: string;
+  readonly logBufLen: string;
   /** firmware files that exist */
   readonly files: readonly string[];
   /** files among them that are not valid card OS images */
@@ -61,6 +70,8 @@ export type CardStateEvent =
   | { type: 'attr.firmware'; value: string }
   | { type: 'attr.ramdisk'; value: string }
   | { type: 'attr.bootmode'; value: string }
+  | { type: 'attr.log_buf_addr'; value: string }
+  | { type: 'attr.log_buf_len'; value: string }
   | { type: 'attr.readonly' }
   | { type: 'attr.unknown' }
   | { type: 'pm.suspend' }
@@ -71,7 +82,8 @@ export type CardStateEvent =
   | { type: 'card.restart' }
   | { type: 'card.panic' }
   | { type: 'fault.badImage' }
-  | { type: 'fault.resetHang' };
+  | { type: 'fault.resetHang' }
+  | { type: 'fault.dpMagic' };
 
 export interface CardStateInput {
   readonly files: readonly string[];
@@ -80,6 +92,18 @@ export interface CardStateInput {
 
 /** a single trailing newline is stripped (sysfs_streq / the string stores, facts §4.5) */
 export const stripNewline = (v: string): string => (v.endsWith('\n') ? v.slice(0, -1) : v);
+
+/**
+ * A log_buf write (facts §4.5: hex addresses): "0x"/"0X" optional, 1+ hex digits, one trailing
+ * newline; at most 16 significant digits (64 bits). Returns the read-back text (16 lower-case
+ * digits) or undefined for a string the driver refuses with EINVAL.
+ */
+export function hexAddrText(value: string): string | undefined {
+  const m = /^(?:0[xX])?([0-9a-fA-F]+)\n?$/.exec(value);
+  if (m === null) return undefined;
+  const digits = m[1]!.replace(/^0+/, '').toLowerCase();
+  return digits.length > 16 ? undefined : digits.padStart(16, '0');
+}
 
 /** the sysfs `state` write → event (sysfs_streq semantics) */
 export function stateWriteEvent(value: string): CardStateEvent {
@@ -113,8 +137,8 @@ type Patch = Partial<Ctx> & { state?: MicState };
 
 /** the outcome of the hardware reset part of a stop (facts §3.1): hang → reset_failed */
 function resetOutcome(c: Ctx, stateAfter: MicState | 'keep'): Patch {
-  if (c.resetHang) return { state: 'reset_failed', ready: false, resetHang: false, cardOs: 'none' };
-  return { ready: true, cardOs: 'none', status: 'nop', ...(stateAfter === 'keep' ? {} : { state: stateAfter }) };
+  if (c.resetHang) return { state: 'reset_failed', ready: false, resetHang: false, cardOs: 'none', badDpMagic: false };
+  return { ready: true, cardOs: 'none', status: 'nop', badDpMagic: false, ...(stateAfter === 'keep' ? {} : { state: stateAfter }) };
 }
 
 /** what the boot (mic_start, facts §3.2) does from offline, in order; returns the patch and result */
@@ -136,19 +160,22 @@ export function bootOutcome(c: Ctx): Patch & { result: 'ok' | Errno; via: string
   return {
     state: 'online',
     ready: false,
-    cardOs: bad ? 'rejected' : 'running',
+    cardOs: bad ? 'rejected' : c.badDpMagic ? 'driverFailed' : 'running',
     badImage: false,
     result: 'ok',
-    via: bad ? 'boot.badImage' : 'boot.ok',
+    via: bad ? 'boot.badImage' : c.badDpMagic ? 'boot.driverFailed' : 'boot.ok',
   };
 }
 
-/** the card OS shuts the card down from its own side, only while it runs (facts §4.1) */
+/**
+ * The card OS shuts the card down from its own side, only while it runs (facts §4.1); an OS whose
+ * MIC driver failed halts or panics without a report, so the host notices nothing.
+ */
 const cardReports = {
-  'card.halt': { guard: 'osRunning', target: 'shutting_down', actions: 'cardHalt' },
-  'card.poweroff': { guard: 'osRunning', target: 'shutting_down', actions: 'cardPoweroff' },
-  'card.restart': { guard: 'osRunning', target: 'shutting_down', actions: 'cardRestart' },
-  'card.panic': { guard: 'osRunning', target: 'shutting_down', actions: 'cardPanic' },
+  'card.halt': [{ guard: 'osRunning', target: 'shutting_down', actions: 'cardHalt' }, { guard: 'driverFailed', actions: 'silentHalt' }],
+  'card.poweroff': [{ guard: 'osRunning', target: 'shutting_down', actions: 'cardPoweroff' }, { guard: 'driverFailed', actions: 'silentHalt' }],
+  'card.restart': [{ guard: 'osRunning', target: 'shutting_down', actions: 'cardRestart' }, { guard: 'driverFailed', actions: 'silentHalt' }],
+  'card.panic': [{ guard: 'osRunning', target: 'shutting_down', actions: 'cardPanic' }, { guard: 'driverFailed', actions: 'silentPanic' }],
 } as const;
 
 export const cardStateMachine = setup({
@@ -159,11 +186,13 @@ export const cardStateMachine = setup({
   },
   guards: {
     osRunning: ({ context }) => context.cardOs === 'running',
+    driverFailed: ({ context }) => context.cardOs === 'driverFailed',
     pmRunning: ({ context }) => context.pm === 'running',
     pmAsleep: ({ context }) => context.pm === 'asleep',
     waiting: ({ context }) => context.suspendWait,
     hang: ({ context }) => context.resetHang,
     ready: ({ context }) => context.ready,
+    validHexAddr: ({ event }) => (event.type === 'attr.log_buf_addr' || event.type === 'attr.log_buf_len') && hexAddrText(event.value) !== undefined,
     validBootmode: ({ event }) => event.type === 'attr.bootmode' && (stripNewline(event.value) === 'linux' || stripNewline(event.value) === 'elf'),
     waitingHang: ({ context }) => context.suspendWait && context.resetHang,
     bootResetFails: ({ context }) => bootOutcome(context).state === 'reset_failed',
@@ -184,6 +213,8 @@ export const cardStateMachine = setup({
     cardPoweroff: assign({ status: 'poweroff', cardOs: 'halted', result: 'ok', via: 'card.poweroff' }),
     cardRestart: assign({ status: 'restart', cardOs: 'halted', result: 'ok', via: 'card.restart' }),
     cardPanic: assign({ status: 'crashed', cardOs: 'crashed', result: 'ok', via: 'card.panic' }),
+    silentHalt: assign({ cardOs: 'halted', result: 'ok', via: 'card.silentHalt' }),
+    silentPanic: assign({ cardOs: 'crashed', result: 'ok', via: 'card.silentPanic' }),
   },
 }).createMachine({
   id: 'cardState',
@@ -196,10 +227,13 @@ export const cardStateMachine = setup({
     pm: 'running',
     resetHang: false,
     badImage: false,
+    badDpMagic: false,
     firmware: 'mic/uos.img',
     ramdisk: null,
     bootmode: 'linux',
     cmdline: null,
+    logBufAddr: '0000000000000000',
+    logBufLen: '0000000000000000',
     files: input.files,
     badFiles: input.badFiles ?? [],
     result: 'ok',
@@ -214,8 +248,18 @@ export const cardStateMachine = setup({
       guard: 'validBootmode',
       actions: assign(({ event }) => ({ bootmode: stripNewline(event.value), result: 'ok' as const, via: 'attr.bootmode' })),
     },
+    'attr.log_buf_addr': {
+      guard: 'validHexAddr',
+      actions: assign(({ event }) => ({ logBufAddr: hexAddrText(event.value) ?? '', result: 'ok' as const, via: 'attr.log_buf_addr' })),
+    },
+    'attr.log_buf_len': {
+      guard: 'validHexAddr',
+      actions: assign(({ event }) => ({ logBufLen: hexAddrText(event.value) ?? '', result: 'ok' as const, via: 'attr.log_buf_len' })),
+    },
     'fault.badImage': { actions: assign({ badImage: true, result: 'ok', via: 'fault.badImage' }) },
     'fault.resetHang': { actions: assign({ resetHang: true, result: 'ok', via: 'fault.resetHang' }) },
+    // the card writes a wrong magic into the device page (facts §3.2 card side; a hostile card)
+    'fault.dpMagic': { actions: assign({ badDpMagic: true, result: 'ok', via: 'fault.dpMagic' }) },
     'state.shutdown': { actions: assign({ result: 'ok', via: 'shutdown.ignored' }) },
     'state.suspend': { actions: assign({ result: 'ok', via: 'suspend.ignored' }) },
     // reset from any state but offline: stop (facts §4.1); the completion ends a PM wait
@@ -291,6 +335,7 @@ export const cardStateMachine = setup({
           actions: assign(({ context }) => ({
             ready: !context.resetHang,
             resetHang: false,
+            badDpMagic: false,
             cardOs: 'none' as CardOs,
             ...endWait(context),
             result: 'ok' as const,
@@ -326,8 +371,8 @@ export const cardStateMachine = setup({
         ],
         'pm.resume': [
           // not ready → forced stop first; the state becomes offline whatever the reset did (facts §4.2)
-          { guard: 'asleepNotReadyHang', target: 'offline', actions: assign({ pm: 'running', ready: false, resetHang: false, cardOs: 'none', result: 'ok', via: 'pm.resume.resetFailed' }) },
-          { guard: 'asleepNotReady', target: 'offline', actions: assign({ pm: 'running', ready: true, cardOs: 'none', status: 'nop', result: 'ok', via: 'pm.resume.reset' }) },
+          { guard: 'asleepNotReadyHang', target: 'offline', actions: assign({ pm: 'running', ready: false, resetHang: false, cardOs: 'none', badDpMagic: false, result: 'ok', via: 'pm.resume.resetFailed' }) },
+          { guard: 'asleepNotReady', target: 'offline', actions: assign({ pm: 'running', ready: true, cardOs: 'none', status: 'nop', badDpMagic: false, result: 'ok', via: 'pm.resume.reset' }) },
           { guard: 'pmAsleep', target: 'offline', actions: assign({ pm: 'running', result: 'ok', via: 'pm.resume' }) },
         ],
         'time.passes': [

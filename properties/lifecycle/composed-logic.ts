@@ -15,6 +15,7 @@ import { cardStateMachine, refusal, type CardStateEvent, type CardStateInput } f
 import { daemonBootMachine, type DaemonBootEvent } from '../../model/machines/daemon-boot.ts';
 import type { MicState, StateVerb } from '../../model/constants/lifecycle.ts';
 import { cardStateKey, takenTransition } from './paths.ts';
+import { daemonCmdline } from './oracle.ts';
 
 type HostSnap = ReturnType<typeof cardStateMachine.transition>;
 type DaemonSnap = ReturnType<typeof daemonBootMachine.transition>;
@@ -84,7 +85,8 @@ function react(start: Composed): Composed {
 }
 
 export function composedInitial(input: CardStateInput): Composed {
-  const [host] = initialTransition(cardStateMachine, input);
+  // facts §8.1: mpssd sets card 0's command line before booting it
+  const host = transition(cardStateMachine, initialTransition(cardStateMachine, input)[0], { type: 'attr.cmdline', value: daemonCmdline(0) })[0];
   const [daemon] = initialTransition(daemonBootMachine);
   const c0: Composed = { host, daemon, writes: [], notified: host.value as MicState, result: 'ok', taken: [] };
   return react(applyWrites(tell(c0, { type: 'daemon.start', state: hostState(c0) })));

@@ -16,6 +16,7 @@ export function daemonLabel(from: string, ev: DaemonBootEvent, to: SnapshotFrom<
   return `${from} ${ev.type} → ${String(to.value)} [${to.context.writes.join(',')}]`;
 }
 import type { MicState, StateVerb } from '../../model/constants/lifecycle.ts';
+import { daemonCmdline } from './oracle.ts';
 
 export class DaemonComposite {
   readonly host: Actor<typeof cardStateMachine>;
@@ -31,6 +32,8 @@ export class DaemonComposite {
   ) {
     this.host = createActor(cardStateMachine, { input: { files, badFiles } }).start();
     this.daemon = createActor(daemonBootMachine).start();
+    // facts §8.1: mpssd sets the card's command line before its init thread boots it
+    this.host.send({ type: 'attr.cmdline', value: daemonCmdline(0) });
     this.tell({ type: 'daemon.start', state: this.state });
     this.notified = this.state;
     this.applyWrites();

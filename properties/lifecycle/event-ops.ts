@@ -19,6 +19,8 @@ export function eventOp(e: CardStateEvent): Op {
     case 'attr.firmware':
     case 'attr.ramdisk':
     case 'attr.bootmode':
+    case 'attr.log_buf_addr':
+    case 'attr.log_buf_len':
       return { kind: 'attr', name: e.type.slice('attr.'.length) as 'cmdline', value: e.value };
     case 'attr.readonly':
       return { kind: 'readonly', name: 'family', value: 'x' };
@@ -39,5 +41,7 @@ export function eventOp(e: CardStateEvent): Op {
       return { kind: 'corrupt', how: 'checksum' };
     case 'fault.resetHang':
       return { kind: 'resetHang' };
+    case 'fault.dpMagic':
+      return { kind: 'dpMagic' };
   }
 }

@@ -140,6 +140,8 @@ export function hostRegisters(): Map<number, string> {
   m.set(BAR4.RGCR, 'RGCR');
   m.set(BAR4.SICE0, 'SICE0');
   m.set(BAR4.SICR0, 'SICR0');
+  // facts §1.3: the MSI-X vector → source maps, programmed at probe and again at every boot
+  for (let v = 0; v < REG_ARRAYS.MXAR.count; v++) m.set(BAR4.MXAR(v), `MXAR${v}`);
   for (let db = 0; db < 8; db++) m.set(BAR4.APICICR(db), `doorbell ${db}`);
   m.set(BAR4.APICICR_HI(7), 'APICICR7 APIC id');
   // facts §1.4: db ≥ 8 writes RDMASR(db − 8 + 17); 16 card doorbells in all (§1.5)

@@ -7,8 +7,11 @@
  *   an offline / reset_failed card has pristine boot parameters (re-initialised by the reset), the
  *   state, shutdown_status and the daemon's writes equal the composed card-state + daemon-boot
  *   model, and an online card whose OS runs has exactly the devices the daemon added live; (3) a
- *   suspend/resume cycle of an online card with no fault pending ends online with the same devices.
- * Source: facts §4.1, §4.2 (legacy mpssd reaction), §5.1, §5.4, §6.7; model/machines/daemon-boot.ts
+ *   suspend/resume cycle of an online card with no fault pending ends online with the same devices;
+ *   (4) until a test rewrites cmdline, firmware or bootmode, every card OS the daemon's boots start
+ *   received " mem=<MiB>M " + the daemon's command line of facts §8.5, NUL-terminated in 2048 bytes.
+ * Source: facts §3.2 step 6, §4.1, §4.2 (legacy mpssd reaction), §5.1, §5.4, §6.7, §8.1, §8.5;
+ *   model/machines/daemon-boot.ts
  * Level: system
  */
 import fc from 'fast-check';
@@ -17,11 +20,14 @@ import { defineProperty } from '../harness.ts';
 import { choicesFrom, interleaving } from '../choices.ts';
 import { BAD_FILES, firmwareFiles } from '../../fixtures/images/card-os.ts';
 import { applyOp, opArb, opEvent, resultText, showOp, type Op } from './ops.ts';
-import { bootParamPristine } from './oracle.ts';
+import { bootParamPristine, cmdlineInCard, daemonCmdline, expectedCmdline } from './oracle.ts';
+import { FIRMWARE_NAME } from '../../fixtures/images/card-os.ts';
 import { assertComposite, DaemonComposite } from './composite.ts';
+import { driverFailedLeftTraces } from './conformance.prop.ts';
 import { bootOutcome } from '../../model/machines/card-state.ts';
 
 const STEP_LIMIT = 200_000;
+const CARD_MEMORY = 256 * 2 ** 20;
 const key = (ds: readonly LiveDevice[]): string => JSON.stringify([...ds].map((d) => [d.type, d.offset, d.numVq]).sort());
 
 function overlaps(a: { addr: number; len: number }, r: { cardAddr: number; len: number }): boolean {
@@ -73,12 +79,15 @@ export const lifecycleInvariants = defineProperty({
   build: (impl) =>
     fc.property(fc.array(opArb({ attrs: 1 }), { minLength: 1, maxLength: 25 }), interleaving(200), (ops: Op[], choices) => {
       const files = firmwareFiles();
-      const sys = impl.system!.createSystem({ daemon: true, choices: choicesFrom(choices), firmware: files, cardMemoryBytes: 256 * 2 ** 20, trace: false });
+      const sys = impl.system!.createSystem({ daemon: true, choices: choicesFrom(choices), firmware: files, cardMemoryBytes: CARD_MEMORY, trace: false });
       const model = new DaemonComposite(Object.keys(files), BAD_FILES);
       const steps = new StepChecker(sys);
       const added = key(sys.observe.addedDevices(0));
       if (sys.observe.addedDevices(0).length === 0) throw new Error('the daemon added no device');
       let cycle: { live: string; clean: boolean } | undefined;
+      // the boot inputs are the daemon's until a test writes one of them
+      let bootInputsOurs = true;
+      const imageLen = files[FIRMWARE_NAME]!.length;
       const after = (what: string): void => {
         const { observe } = sys;
         const state = observe.state(0);
@@ -87,11 +96,20 @@ export const lifecycleInvariants = defineProperty({
         const live = observe.liveDevices(0);
         if (state !== 'online' && state !== 'suspending' && live.length > 0) throw new Error(`after ${what}: ${live.length} device(s) live while ${state}`);
         if (state === 'offline' || state === 'reset_failed') {
-          const bad = bootParamPristine(observe.devicePage(0));
+          const bad = bootParamPristine(observe.devicePage(0), c.badDpMagic);
           if (bad !== undefined) throw new Error(`after ${what}: card ${state} but bootparam not re-initialised: ${bad}`);
+        }
+        if (c.cardOs === 'driverFailed') {
+          const bad = driverFailedLeftTraces(sys);
+          if (bad !== undefined) throw new Error(`after ${what}: the card driver failed on a bad device page magic, yet ${bad}`);
         }
         if (state === 'online' && c.cardOs === 'running' && key(live) !== added) {
           throw new Error(`after ${what}: online with live devices ${key(live)}, the daemon added ${added}`);
+        }
+        if (bootInputsOurs && state === 'online' && c.cardOs === 'running') {
+          const want = expectedCmdline(CARD_MEMORY, daemonCmdline(0));
+          const got = cmdlineInCard(sys, imageLen);
+          if (want.length + 1 > 2048 || got !== want) throw new Error(`after ${what}: the card OS got command line ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
         }
       };
       after('creation');
@@ -102,6 +120,7 @@ export const lifecycleInvariants = defineProperty({
           // clean: nothing pending that would keep the daemon's boot after resume from succeeding
           cycle = online ? { live: key(sys.observe.liveDevices(0)), clean: !c.resetHang && bootOutcome({ ...c, ready: true }).via === 'boot.ok' } : undefined;
         } else if (op.kind !== 'pmResume' && op.kind !== 'time' && cycle !== undefined) cycle.clean = false;
+        if (op.kind === 'attr' && (op.name === 'cmdline' || op.name === 'firmware' || op.name === 'bootmode')) bootInputsOurs = false;
         const want = model.command(opEvent(op));
         const got = resultText(applyOp(sys, op));
         steps.settle(showOp(op));

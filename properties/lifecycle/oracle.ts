@@ -11,6 +11,7 @@ import { BOOTSTRAP_BOOT_ADDR } from '../../model/constants/lifecycle.ts';
 export function expectedSide(c: CardStateContext): CardSideState {
   switch (c.cardOs) {
     case 'running':
+    case 'driverFailed':
       return 'os_running';
     case 'rejected':
       return 'image_rejected';
@@ -32,6 +33,15 @@ export function expectedCmdline(cardMemoryBytes: number, cmdline: string | null)
   return full.length > 2047 ? full.slice(0, 2047) : full;
 }
 
+/**
+ * facts §8.5: what our mpssd writes to `cmdline` for card <id> before booting it (the card end of
+ * the virtio-net link is 172.31.<id+1>.1/24), restated literally.
+ */
+export function daemonCmdline(cardId: number): string {
+  const net = `172.31.${cardId + 1}`;
+  return 'clocksource=tsc highres=off nohz=off ' + 'cpufreq_on;corec6_off;pc3_off;pc6_off ' + `ifcfg=static;address,${net}.1;netmask,255.255.255.0`;
+}
+
 /** the command line as found in card memory after a boot (up to the NUL) */
 export function cmdlineInCard(sys: MicSystem, imageLen: number): string {
   const bytes = sys.observe.cardView(0).read(BOOTSTRAP_BOOT_ADDR + imageLen, 2048);
@@ -43,9 +53,10 @@ export function cmdlineInCard(sys: MicSystem, imageLen: number): string {
 }
 
 /** facts §5.1: magic C0FFEE00 LE, c2h_shutdown_db a host doorbell 0..3, h2c dbs −1, status 0, shutdown_card 0 */
-export function bootParamPristine(page: Uint8Array): string | undefined {
+export function bootParamPristine(page: Uint8Array, magicOverwritten = false): string | undefined {
   const magic = (page[0]! | (page[1]! << 8) | (page[2]! << 16) | (page[3]! << 24)) >>> 0;
-  if (magic !== 0xc0ffee00) return `magic 0x${magic.toString(16)}`;
+  // a card that overwrote the magic since the last re-initialisation: only the low byte differs
+  if (magicOverwritten ? magic >>> 8 !== 0xc0ffee : magic !== 0xc0ffee00) return `magic 0x${magic.toString(16)}`;
   if (page[4]! > 3) return `c2h_shutdown_db ${page[4]}`;
   if (page[5] !== 0xff) return `h2c_shutdown_db ${page[5]}`;
   if (page[6] !== 0xff) return `h2c_config_db ${page[6]}`;

@@ -146,10 +146,11 @@ export const TRAVERSAL_EVENTS: readonly CardStateEvent[] = [
   { type: 'attr.firmware', value: 'mic/missing.img' }, { type: 'attr.firmware', value: '' },
   { type: 'attr.ramdisk', value: RAMDISK_NAME }, { type: 'attr.ramdisk', value: 'mic/none.image' }, { type: 'attr.ramdisk', value: '' },
   { type: 'attr.bootmode', value: 'elf' }, { type: 'attr.bootmode', value: 'linux' }, { type: 'attr.bootmode', value: 'flash' },
-  { type: 'attr.cmdline', value: 'console=ttyS0' }, { type: 'attr.readonly' }, { type: 'attr.unknown' },
+  { type: 'attr.cmdline', value: 'console=ttyS0' }, { type: 'attr.log_buf_addr', value: '0xffffffff81a3c2e0\n' },
+  { type: 'attr.log_buf_len', value: 'ffffffff81a3c2dc' }, { type: 'attr.readonly' }, { type: 'attr.unknown' },
   { type: 'pm.suspend' }, { type: 'pm.resume' }, { type: 'time.passes' },
   { type: 'card.halt' }, { type: 'card.poweroff' }, { type: 'card.restart' }, { type: 'card.panic' },
-  { type: 'fault.badImage' }, { type: 'fault.resetHang' },
+  { type: 'fault.badImage' }, { type: 'fault.resetHang' }, { type: 'fault.dpMagic' },
 ];
 
 /** the class of a file name as bootOutcome sees it */
@@ -166,7 +167,7 @@ function fileClass(name: string | null, c: CardStateContext): string {
  */
 export function cardStateKey(s: Snap): string {
   const c = s.context;
-  return JSON.stringify([s.value, c.ready, c.cardOs, c.suspendWait, c.pm, c.resetHang, c.badImage, fileClass(c.firmware, c), fileClass(c.ramdisk, c), c.bootmode]);
+  return JSON.stringify([s.value, c.ready, c.cardOs, c.suspendWait, c.pm, c.resetHang, c.badImage, c.badDpMagic, fileClass(c.firmware, c), fileClass(c.ramdisk, c), c.bootmode]);
 }
 
 /** transition name plus the outcome (`via`), so every boot/reset outcome of one candidate is kept */
