@@ -3,8 +3,9 @@
  * daemon-boot machine composed, one step per test command (a card-state event). Each snapshot also
  * names the daemon transitions the last command caused (`taken`), for coverage.
  *
- * Same composition as composite.ts (used by the invariants), written with pure `transition` so that
- * the graph traversal can branch from any snapshot, and one step finer at a reset: the daemon's
+ * This is the only composition of the two machines (composite.ts wraps it for the step-by-step
+ * properties). It uses pure `transition` so that the graph traversal can branch from any snapshot,
+ * and it is one step finer at a reset: the daemon's
  * `reset` write only schedules the stop (facts §4.1 "schedules asynchronous stop"), so the reset
  * helper's first poll (facts §8.6) sees the state from before the reset; it sees the outcome at a
  * later poll. When the daemon waits for a status that never comes, the kernel's 60 s PM wait expires

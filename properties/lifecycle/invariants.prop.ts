@@ -91,7 +91,7 @@ export const lifecycleInvariants = defineProperty({
       const after = (what: string): void => {
         const { observe } = sys;
         const state = observe.state(0);
-        const c = model.host.getSnapshot().context;
+        const c = model.host.context;
         assertComposite(sys, model, what);
         const live = observe.liveDevices(0);
         if (state !== 'online' && state !== 'suspending' && live.length > 0) throw new Error(`after ${what}: ${live.length} device(s) live while ${state}`);
@@ -114,7 +114,7 @@ export const lifecycleInvariants = defineProperty({
       };
       after('creation');
       for (const op of ops) {
-        const c = model.host.getSnapshot().context;
+        const c = model.host.context;
         if (op.kind === 'pmSuspend' && c.pm === 'running') {
           const online = sys.observe.state(0) === 'online' && sys.observe.cardSide(0) === 'os_running';
           // clean: nothing pending that would keep the daemon's boot after resume from succeeding
