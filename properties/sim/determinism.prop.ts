@@ -8,8 +8,8 @@
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { defineProperty } from '../harness.ts';
-import { choicesFrom } from '../choices.ts';
-import { choiceValues, expectedTraceText, programArb, runWorkload } from './workload.ts';
+import { choicesFrom, interleaving } from '../choices.ts';
+import { expectedTraceText, programArb, runWorkload } from './workload.ts';
 
 export const sameSeedSameTrace = defineProperty({
   id: 'sim.sameSeedSameTrace',
@@ -19,7 +19,7 @@ export const sameSeedSameTrace = defineProperty({
   requires: ['sim'],
   runs: 300,
   build: (impl) =>
-    fc.property(programArb(), fc.nat(), choiceValues(60), (program, seed, values) => {
+    fc.property(programArb(), fc.nat(), interleaving(60), (program, seed, values) => {
       const sim = impl.sim!;
       const traces: { text: string; digest: string }[] = [];
       const runOnce = (opts: Parameters<typeof sim.createScheduler>[0]): void => {

@@ -8,8 +8,7 @@
  */
 import fc from 'fast-check';
 import { defineProperty } from '../harness.ts';
-import { choiceValues } from './workload.ts';
-import { choicesFrom } from '../choices.ts';
+import { choicesFrom, interleaving } from '../choices.ts';
 
 interface TimerSpec {
   readonly agent: number;
@@ -37,7 +36,7 @@ export const timersInOrder = defineProperty({
   requires: ['sim'],
   runs: 500,
   build: (impl) =>
-    fc.property(timerProgram, choiceValues(60), (specs, values) => {
+    fc.property(timerProgram, interleaving(60), (specs, values) => {
       const s = impl.sim!.createScheduler({ choices: choicesFrom(values), trace: false });
       const deadline: number[] = specs.map(() => -1);
       const created: number[] = specs.map(() => -1);

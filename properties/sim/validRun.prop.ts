@@ -11,8 +11,8 @@
 import fc from 'fast-check';
 import type { ChoiceSource } from '../../model/contract.ts';
 import { defineProperty } from '../harness.ts';
-import { choicesFrom } from '../choices.ts';
-import { choiceValues, programArb, runWorkload, whoOf, type WorkloadRun } from './workload.ts';
+import { choicesFrom, interleaving } from '../choices.ts';
+import { programArb, runWorkload, whoOf, type WorkloadRun } from './workload.ts';
 
 /** every violation of the run rules, judged from the workload's own log */
 export function judgeRun(w: WorkloadRun): string[] {
@@ -74,7 +74,7 @@ export const anyChoicesValidRun = defineProperty({
   requires: ['sim'],
   runs: 1000,
   build: (impl) =>
-    fc.property(programArb(), choiceValues(80), (program, values) => {
+    fc.property(programArb(), interleaving(80), (program, values) => {
       const misuse: string[] = [];
       const s = impl.sim!.createScheduler({ choices: checked(choicesFrom(values), misuse), trace: false });
       const w = runWorkload(s, program);

@@ -7,11 +7,6 @@
 import fc from 'fast-check';
 import type { Scheduler } from '../../model/contract.ts';
 
-/**
- * Choice values for choicesFrom: like properties/choices.ts `interleaving`, but generated at full
- * length (fast-check's default size keeps arrays to ~10 values, after which every choice is 0).
- */
-export const choiceValues = (maxLength: number): fc.Arbitrary<number[]> => fc.array(fc.nat({ max: 1 << 16 }), { maxLength, size: 'max' });
 
 export type Action =
   | { readonly kind: 'post'; readonly agent: number; readonly parent: number }
