@@ -8,6 +8,8 @@
  * A page record carries its slab and offset as plain fields: reading `byteOffset`/`buffer` off a
  * typed array is a non-inlined call in V8 (~25 ns), too slow for the per-piece copy loop.
  */
+import type { LeaseImpl } from './lease.ts';
+
 export const PAGE_SIZE = 4096;
 const FIRST_SLAB_PAGES = 4;
 const MAX_SLAB_PAGES = 64;
@@ -35,6 +37,8 @@ export interface Page {
   nextInSlab: Page | undefined;
   /** a DataView of the page's bytes, made when the page is first hot (scalar access) */
   view: DataView | undefined;
+  /** the lease of the pins of this page (MemPort.pin), killed when the page is released */
+  lease: LeaseImpl | undefined;
 }
 
 export class PageTable {
@@ -101,6 +105,8 @@ export class PageTable {
       this.hotView = NO_VIEW;
     }
     this.map.delete(pageNo);
+    p.lease?.kill();
+    p.lease = undefined;
     p.pageNo = -1;
     this.free.push(p);
   }
@@ -117,7 +123,7 @@ export class PageTable {
       this.slabUsed = 0;
     }
     const base = this.slabUsed++ * PAGE_SIZE;
-    const page: Page = { bytes: this.slab.subarray(base, base + PAGE_SIZE), slab: this.slab, base, pageNo: -1, nextInSlab: undefined, view: undefined };
+    const page: Page = { bytes: this.slab.subarray(base, base + PAGE_SIZE), slab: this.slab, base, pageNo: -1, nextInSlab: undefined, view: undefined, lease: undefined };
     if (base > 0) this.carved!.nextInSlab = page;
     this.carved = page;
     return page;

@@ -13,7 +13,8 @@
  * Every accessor checks its arguments first (fault.ts) and only then moves bytes, so a faulting
  * access changes nothing. Multi-byte values are little-endian (the X100 and the host are x86).
  */
-import type { MemFault, SparseMemory } from '../../model/contract/memory.ts';
+import type { MemFault, Pin, SparseMemory } from '../../model/contract/memory.ts';
+import { LeaseImpl } from './lease.ts';
 import { checkRange, MAX_FRESH_READ, memFault, u64Bits, validU8, validU16, validU32 } from './fault.ts';
 import { digestChunks } from './digest.ts';
 import { PAGE_SIZE, PageTable, pageOf } from './pages.ts';
@@ -326,6 +327,21 @@ export class SparseMemoryImpl implements SparseMemory {
     if (f) return f;
     copyPages(this.pages, src, this.pages, dst, len);
     return undefined;
+  }
+
+  // --- pins ---
+
+  /**
+   * A DataView of [addr, addr+len) when the range lies in one page; the page is allocated (zero
+   * filled) if it was not, which changes no content. The lease dies when the page is released.
+   */
+  pin(addr: number, len: number, _write: boolean): Pin | undefined {
+    if (len <= 0 || checkRange(this.name, this.size, addr, len) !== undefined) return undefined;
+    const pn = pageOf(addr);
+    if (pageOf(addr + len - 1) !== pn) return undefined;
+    const page = this.pages.getOrAlloc(pn);
+    const lease = (page.lease ??= new LeaseImpl());
+    return { view: new DataView(page.slab.buffer, page.slab.byteOffset + page.base + (addr - pn * PAGE_SIZE), len), lease };
   }
 
   // --- content ---

@@ -19,7 +19,8 @@
  *    their leaf ports before anything moves, an access that faults changes nothing — provided the
  *    leaf ports themselves never fault inside their own range (true of every port in impl/memory).
  */
-import type { MemFault, MemPort, Window, WindowedView } from '../../model/contract/memory.ts';
+import type { Lease, MemFault, MemPort, Pin, Window, WindowedView } from '../../model/contract/memory.ts';
+import { LeaseImpl } from './lease.ts';
 import { checkRange, MAX_FRESH_READ, memFault, u64Bits, validU8, validU16, validU32 } from './fault.ts';
 import { SparseMemoryImpl } from './sparse.ts';
 import { leavesOf, type Leaf, type Resolvable, type SparseSpot } from './leaves.ts';
@@ -35,6 +36,30 @@ interface MappedWindow extends Window {
   readonly sparse: SparseMemoryImpl | undefined;
   /** the target as a plain windowed view (the SMPT window inside the card's physical space) */
   readonly nested: WindowedViewImpl | undefined;
+  /** the leases of pins taken through this window, by the target's lease; killed by unmap */
+  readonly leases: Map<Lease, LeaseImpl | ChainedLease>;
+}
+
+/** a lease that is live while it is not killed and its target's is (a target port of another implementation) */
+class ChainedLease implements Lease {
+  private dead = false;
+  constructor(private readonly inner: Lease) {}
+  get live(): boolean {
+    return !this.dead && this.inner.live;
+  }
+  kill(): void {
+    this.dead = true;
+  }
+}
+
+/** the window's lease over a target lease: one per target lease, so repeated pins share it */
+function leaseThrough(w: MappedWindow, inner: Lease): Lease {
+  const had = w.leases.get(inner);
+  if (had !== undefined && had.live) return had;
+  for (const [k, v] of w.leases) if (!v.live) w.leases.delete(k);
+  const lease = inner instanceof LeaseImpl ? inner.derive() : new ChainedLease(inner);
+  w.leases.set(inner, lease);
+  return lease;
 }
 
 /** where view address `addr` (inside window w) lands in w's target port */
@@ -94,7 +119,7 @@ export class WindowedViewImpl implements WindowedView, Resolvable {
     const next = this.list[i];
     if (prev !== undefined && prev.base + prev.len > base) throw new RangeError(`${what} overlaps window "${prev.label}"`);
     if (next !== undefined && base + len > next.base) throw new RangeError(`${what} overlaps window "${next.label}"`);
-    const copy: MappedWindow = { base, len, target, port, label, end: base + len, sparse: plainSparse(port), nested: plainView(port) };
+    const copy: MappedWindow = { base, len, target, port, label, end: base + len, sparse: plainSparse(port), nested: plainView(port), leases: new Map() };
     this.list = [...this.list.slice(0, i), copy, ...this.list.slice(i)];
     this.last = undefined;
     this.prev = undefined;
@@ -103,6 +128,7 @@ export class WindowedViewImpl implements WindowedView, Resolvable {
   unmap(base: number): boolean {
     const i = this.list.findIndex((w) => w.base === base);
     if (i < 0) return false;
+    for (const l of this.list[i]!.leases.values()) l.kill();
     this.list = [...this.list.slice(0, i), ...this.list.slice(i + 1)];
     this.last = undefined;
     this.prev = undefined;
@@ -388,5 +414,18 @@ export class WindowedViewImpl implements WindowedView, Resolvable {
 
   copy(dst: number, src: number, len: number): MemFault | undefined {
     return copyBetween(this, src, this, dst, len);
+  }
+
+  /**
+   * A pin of [addr, addr+len) when it lies in one window whose target can pin the matching range;
+   * its lease dies with the target's or when this window is unmapped.
+   */
+  pin(addr: number, len: number, write: boolean): Pin | undefined {
+    if (len <= 0 || checkRange(this.name, this.size, addr, len) !== undefined) return undefined;
+    const w = this.within(addr, len);
+    if (w === undefined || w.port.pin === undefined) return undefined;
+    const inner = w.port.pin(toTarget(w, addr), len, write);
+    if (inner === undefined || !inner.lease.live) return undefined;
+    return { view: inner.view, lease: leaseThrough(w, inner.lease) };
   }
 }

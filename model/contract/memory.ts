@@ -44,6 +44,31 @@ export interface MemPort {
   fill(addr: number, len: number, byte: number): MemFault | undefined;
   /** memmove within this space */
   copy(dst: number, src: number, len: number): MemFault | undefined;
+  /**
+   * Optional direct access for hot paths (a ring's own areas): a DataView of exactly the bytes
+   * [addr, addr+len), valid while `lease.live`, or undefined when the port cannot give one (the
+   * range is not one resident run of bytes, crosses a page or window boundary, faults, or the port
+   * has side effects, like a register file). `write` says whether the holder will store through it
+   * (a recorder logs the pin as one access of that kind). Taking a pin may allocate the pages it
+   * covers; it never changes their content. Accesses through a live pin are the port's bytes, with
+   * no checks: the holder keeps its offsets inside [0, len) and its values inside their widths.
+   */
+  pin?(addr: number, len: number, write: boolean): Pin | undefined;
+}
+
+/**
+ * Whether a pin still shows the port's bytes. It turns false, for good, when they may move: the
+ * page is released (a whole-page zero fill of sparse memory) or a window on the way is unmapped.
+ * The holder then takes a new pin or goes back to the port's methods.
+ */
+export interface Lease {
+  readonly live: boolean;
+}
+
+/** Direct access to a pinned range: byte i of `view` is byte addr+i of the port while `lease.live`. */
+export interface Pin {
+  readonly view: DataView;
+  readonly lease: Lease;
 }
 
 /**

@@ -9,31 +9,28 @@ import {
   VRING_DESC_F_NEXT, VRING_DESC_F_WRITE, VRING_DESC_F_INDIRECT,
   VRING_AVAIL_F_NO_INTERRUPT, VRING_USED_F_NO_NOTIFY, VRING_MAX_CHAIN_BYTES,
 } from '../../../model/constants/virtio.ts';
-import {
-  vringAvail, vringUsed, availSlotOffset, availUsedEventOffset, usedElemOffset, usedAvailEventOffset,
-} from '../../../model/layout/vring.ts';
+import { availUsedEventOffset, usedAvailEventOffset, availSize, usedSize, descTableSize } from '../../../model/layout/vring.ts';
 import { checkPlacement, needEvent, RING_OFFSETS } from './geometry.ts';
 import { faultError, ringError } from './errors.ts';
 import { grantsOf, type Grants } from './grants.ts';
+import { Area } from './area.ts';
 
-const { D_ADDR, D_LEN, D_FLAGS, D_NEXT, DESC, SLOT, ELEM, E_ID, E_LEN } = RING_OFFSETS;
+const { D_ADDR, D_LEN, D_FLAGS, D_NEXT, DESC, SLOT, ELEM, E_ID, E_LEN, A_FLAGS, A_IDX, A_RING, U_FLAGS, U_IDX, U_RING } = RING_OFFSETS;
 
 class SplitDeviceRing implements DeviceRing {
   readonly num: number;
   private readonly mask: number;
-  private readonly ringMem: MemPort;
-  private readonly usedMem: MemPort;
   private readonly bufMem: MemPort;
   private readonly grants: Grants;
-  private readonly descAddr: number;
-  private readonly availFlagsAddr: number;
-  private readonly availIdxAddr: number;
-  private readonly availRingAddr: number;
-  private readonly usedEventAddr: number;
-  private readonly usedFlagsAddr: number;
-  private readonly usedIdxAddr: number;
-  private readonly usedRingAddr: number;
-  private readonly availEventAddr: number;
+  /** desc and avail are only read (RING-07), used is written; each side writes remote, reads local */
+  private readonly descA: Area;
+  private readonly availA: Area;
+  private readonly usedA: Area;
+  /** an indirect table: where the card points, so never pinned, always the checked port */
+  private readonly tableA: Area;
+  /** offsets of used_event in the avail area and avail_event in the used area */
+  private readonly usedEventOff: number;
+  private readonly availEventOff: number;
   private readonly eventIdx: boolean;
   private readonly indirectOk: boolean;
   private readonly start: number;
@@ -52,19 +49,14 @@ class SplitDeviceRing implements DeviceRing {
     const num = cfg.num;
     this.num = num;
     this.mask = num - 1;
-    this.ringMem = cfg.ringMem;
-    this.usedMem = cfg.usedMem;
     this.bufMem = cfg.bufMem;
     this.grants = grantsOf(cfg.bufMem, cfg.grants);
-    this.descAddr = cfg.descAddr;
-    this.availFlagsAddr = cfg.availAddr + vringAvail.fields.flags.offset;
-    this.availIdxAddr = cfg.availAddr + vringAvail.fields.idx.offset;
-    this.availRingAddr = cfg.availAddr + availSlotOffset(0);
-    this.usedEventAddr = cfg.availAddr + availUsedEventOffset(num);
-    this.usedFlagsAddr = cfg.usedAddr + vringUsed.fields.flags.offset;
-    this.usedIdxAddr = cfg.usedAddr + vringUsed.fields.idx.offset;
-    this.usedRingAddr = cfg.usedAddr + usedElemOffset(0);
-    this.availEventAddr = cfg.usedAddr + usedAvailEventOffset(num);
+    this.descA = new Area(cfg.ringMem, cfg.descAddr, descTableSize(num), 'read');
+    this.availA = new Area(cfg.ringMem, cfg.availAddr, availSize(num), 'read');
+    this.usedA = new Area(cfg.usedMem, cfg.usedAddr, usedSize(num), 'write');
+    this.tableA = new Area(cfg.bufMem, 0, 0, 'none');
+    this.usedEventOff = availUsedEventOffset(num);
+    this.availEventOff = usedAvailEventOffset(num);
     this.eventIdx = cfg.eventIdx;
     this.indirectOk = cfg.indirect;
     this.start = cfg.startIdx ?? 0;
@@ -96,8 +88,8 @@ class SplitDeviceRing implements DeviceRing {
     return this.err;
   }
 
-  private faulted(where: string, f: MemFault, head?: number): RingError {
-    return this.fail(faultError(where, f, head));
+  private faulted(where: string, a: Area, head?: number): RingError {
+    return this.fail(faultError(where, a.fault!, head));
   }
 
   newChain(): Chain {
@@ -118,8 +110,8 @@ class SplitDeviceRing implements DeviceRing {
 
   available(): number | RingError {
     if (this.err) return this.err;
-    const idx = this.ringMem.read16(this.availIdxAddr);
-    if (typeof idx !== 'number') return this.faulted('reading avail idx', idx);
+    const idx = this.availA.r16(A_IDX);
+    if (idx < 0) return this.faulted('reading avail idx', this.availA);
     const n = (idx - this.lastAvail) & 0xffff;
     // RING-14: at most num chains can be outstanding; a bigger jump is a driver error
     if (n > this.num) return this.fail(ringError('avail-idx-jump', `avail idx ${idx} is ${n} ahead of ${this.lastAvail}, queue size ${this.num}`));
@@ -131,8 +123,8 @@ class SplitDeviceRing implements DeviceRing {
     if (typeof n !== 'number') return n;
     if (n === 0) return false;
     // ORD-04: the slot is read only after idx covered it
-    const head = this.ringMem.read16(this.availRingAddr + (this.lastAvail & this.mask) * SLOT);
-    if (typeof head !== 'number') return this.faulted('reading avail slot', head);
+    const head = this.availA.r16(A_RING + (this.lastAvail & this.mask) * SLOT);
+    if (head < 0) return this.faulted('reading avail slot', this.availA);
     if (head >= this.num) return this.fail(ringError('head-out-of-range', `avail slot names head ${head} >= ${this.num}`, head));
     if (this.heldW[head] !== 0) return this.fail(ringError('head-in-flight', `head ${head} published again before it was returned`, head));
     const e = this.walk(head, chain);
@@ -150,8 +142,7 @@ class SplitDeviceRing implements DeviceRing {
    */
   private walk(head: number, chain: Chain): RingError | undefined {
     const limit = this.num;
-    let port = this.ringMem;
-    let table = this.descAddr;
+    let area = this.descA;
     let tableLen = this.num;
     let inIndirect = false;
     let i = head;
@@ -173,20 +164,17 @@ class SplitDeviceRing implements DeviceRing {
       } else if (++ringVisits > limit) {
         return ringError('chain-too-long', `chain longer than queue size ${limit} (loop)`, head);
       }
-      const d = table + i * DESC;
+      const d = i * DESC;
       steps++;
       this.steps++;
       // the u64 address as two little-endian halves: no BigInt on the hot path
-      const lo = port.read32(d + D_ADDR);
-      if (typeof lo !== 'number') return faultError('reading descriptor', lo, head);
-      const hi = port.read32(d + D_ADDR + 4);
-      if (typeof hi !== 'number') return faultError('reading descriptor', hi, head);
+      const lo = area.r32(d + D_ADDR);
+      const hi = lo < 0 ? -1 : area.r32(d + D_ADDR + 4);
+      const len = hi < 0 ? -1 : area.r32(d + D_LEN);
+      const flags = len < 0 ? -1 : area.r16(d + D_FLAGS);
+      if (flags < 0) return faultError('reading descriptor', area.fault!, head);
       if (hi >= 0x200000) return ringError('outside-window', `descriptor ${i} address >= 2^53`, head);
       const addr = hi * 0x1_0000_0000 + lo;
-      const len = port.read32(d + D_LEN);
-      if (typeof len !== 'number') return faultError('reading descriptor', len, head);
-      const flags = port.read16(d + D_FLAGS);
-      if (typeof flags !== 'number') return faultError('reading descriptor', flags, head);
       if ((flags & VRING_DESC_F_INDIRECT) !== 0) {
         if (!this.indirectOk) return ringError('indirect-not-negotiated', `descriptor ${i} is INDIRECT without the feature`, head);
         if (inIndirect) return ringError('indirect-nested', `INDIRECT inside an indirect table (entry ${i})`, head);
@@ -194,8 +182,8 @@ class SplitDeviceRing implements DeviceRing {
         if (len === 0 || len % DESC !== 0) return ringError('indirect-len', `indirect table length ${len} is not a non-zero multiple of ${DESC}`, head);
         if (!this.grants.covers(addr, len)) return ringError('outside-window', `indirect table [0x${addr.toString(16)}, +${len}) outside the granted windows`, head);
         // RING-12: WRITE on the pointer descriptor is ignored
-        port = this.bufMem;
-        table = addr;
+        area = this.tableA;
+        area.retarget(addr, len);
         tableLen = len / DESC;
         inIndirect = true;
         i = 0;
@@ -217,8 +205,8 @@ class SplitDeviceRing implements DeviceRing {
       }
       if (rBytes + wBytes > VRING_MAX_CHAIN_BYTES) return ringError('chain-bytes-overflow', `chain carries more than 2^32 bytes`, head);
       if ((flags & VRING_DESC_F_NEXT) === 0) break;
-      const next = port.read16(d + D_NEXT);
-      if (typeof next !== 'number') return faultError('reading descriptor', next, head);
+      const next = area.r16(d + D_NEXT);
+      if (next < 0) return faultError('reading descriptor', area.fault!, head);
       if (next >= tableLen) return ringError('next-out-of-range', `next ${next} outside a table of ${tableLen}`, head);
       i = next;
     }
@@ -240,14 +228,12 @@ class SplitDeviceRing implements DeviceRing {
     if (!Number.isInteger(len) || len < 0 || len > this.heldW[head]! - 1) {
       return ringError('bad-request', `used len ${len} outside 0..${this.heldW[head]! - 1} writable bytes`, head);
     }
-    const m = this.usedMem;
-    const e = this.usedRingAddr + (this.used & this.mask) * ELEM;
-    const f = m.write32(e + E_ID, head) ?? m.write32(e + E_LEN, len);
-    if (f) return this.faulted('writing used element', f, head);
+    const U = this.usedA;
+    const e = U_RING + (this.used & this.mask) * ELEM;
+    if (!(U.w32(e + E_ID, head) && U.w32(e + E_LEN, len))) return this.faulted('writing used element', U, head);
     // ORD-03: element (and data) before idx
     const next = (this.used + 1) & 0xffff;
-    const g = m.write16(this.usedIdxAddr, next);
-    if (g) return this.faulted('writing used idx', g, head);
+    if (!U.w16(U_IDX, next)) return this.faulted('writing used idx', U, head);
     this.used = next;
     this.completed++;
     this.heldW[head] = 0;
@@ -262,29 +248,26 @@ class SplitDeviceRing implements DeviceRing {
     this.notifiedUsed = this.used;
     // the used idx store is ordered before these reads (pairs with the driver's enableCallbacks)
     if (!this.eventIdx) {
-      const flags = this.ringMem.read16(this.availFlagsAddr);
-      if (typeof flags !== 'number') return true;
+      const flags = this.availA.r16(A_FLAGS);
+      if (flags < 0) return true;
       return (flags & VRING_AVAIL_F_NO_INTERRUPT) === 0;
     }
-    const ev = this.ringMem.read16(this.usedEventAddr);
-    if (typeof ev !== 'number') return true;
+    const ev = this.availA.r16(this.usedEventOff);
+    if (ev < 0) return true;
     if (completed > 0xffff) return true;
     return needEvent(ev, this.used, old);
   }
 
   disableNotify(): void {
     if (this.eventIdx || this.err) return;
-    const f = this.usedMem.write16(this.usedFlagsAddr, VRING_USED_F_NO_NOTIFY);
-    if (f) this.faulted('writing used flags', f);
+    if (!this.usedA.w16(U_FLAGS, VRING_USED_F_NO_NOTIFY)) this.faulted('writing used flags', this.usedA);
   }
 
   enableNotify(): boolean {
     if (this.err) return true;
-    const f = this.eventIdx
-      ? this.usedMem.write16(this.availEventAddr, this.lastAvail)
-      : this.usedMem.write16(this.usedFlagsAddr, 0);
-    if (f) {
-      this.faulted('enabling notifications', f);
+    const ok = this.eventIdx ? this.usedA.w16(this.availEventOff, this.lastAvail) : this.usedA.w16(U_FLAGS, 0);
+    if (!ok) {
+      this.faulted('enabling notifications', this.usedA);
       return true;
     }
     // NOTIF-05: full barrier, then re-check so a chain published meanwhile is not left asleep

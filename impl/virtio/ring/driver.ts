@@ -12,12 +12,13 @@ import {
 } from '../../../model/constants/virtio.ts';
 import {
   vringAvail, vringUsed,
-  availSlotOffset, availUsedEventOffset, availSize, usedElemOffset, usedAvailEventOffset, usedSize, descTableSize,
+  availUsedEventOffset, availSize, usedAvailEventOffset, usedSize, descTableSize,
 } from '../../../model/layout/vring.ts';
 import { checkPlacement, needEvent, RING_OFFSETS } from './geometry.ts';
 import { faultError, isFault, ringError } from './errors.ts';
+import { Area } from './area.ts';
 
-const { D_ADDR, D_LEN, D_FLAGS, D_NEXT, DESC, SLOT, ELEM, E_ID, E_LEN } = RING_OFFSETS;
+const { D_ADDR, D_LEN, D_FLAGS, D_NEXT, DESC, SLOT, ELEM, E_ID, E_LEN, A_FLAGS, A_IDX, A_RING, U_FLAGS, U_IDX, U_RING } = RING_OFFSETS;
 
 /** head states */
 const FREE = 0;
@@ -28,23 +29,27 @@ const U32_MAX = 0xffffffff;
 
 /** a u64 address as two little-endian halves (addresses are < 2^53): no BigInt on the hot path */
 function writeAddr(m: MemPort, at: number, addr: number): MemFault | undefined {
-  const hi = Math.floor(addr / 0x1_0000_0000);
-  return m.write32(at, addr - hi * 0x1_0000_0000) ?? m.write32(at + 4, hi);
+  const lo = addr >>> 0;
+  return m.write32(at, lo) ?? m.write32(at + 4, (addr - lo) / 0x1_0000_0000);
+}
+
+/** the same into a ring area; false when the port faulted */
+function storeAddr(a: Area, at: number, addr: number): boolean {
+  const lo = addr >>> 0;
+  return a.w32(at, lo) && a.w32(at + 4, (addr - lo) / 0x1_0000_0000);
 }
 
 class SplitDriverRing implements DriverRing {
   readonly num: number;
   private readonly mask: number;
   private readonly mem: MemPort;
-  private readonly descAddr: number;
-  private readonly availFlagsAddr: number;
-  private readonly availIdxAddr: number;
-  private readonly availRingAddr: number;
-  private readonly usedEventAddr: number;
-  private readonly usedFlagsAddr: number;
-  private readonly usedIdxAddr: number;
-  private readonly usedRingAddr: number;
-  private readonly availEventAddr: number;
+  /** the three areas: desc and avail are written, used is only read (each side writes remote, reads local) */
+  private readonly descA: Area;
+  private readonly availA: Area;
+  private readonly usedA: Area;
+  /** offsets of used_event in the avail area and avail_event in the used area */
+  private readonly usedEventOff: number;
+  private readonly availEventOff: number;
   private readonly eventIdx: boolean;
   private readonly indirectOk: boolean;
   private readonly poolBase: number;
@@ -76,15 +81,11 @@ class SplitDriverRing implements DriverRing {
     this.num = num;
     this.mask = num - 1;
     this.mem = cfg.mem;
-    this.descAddr = cfg.descAddr;
-    this.availFlagsAddr = cfg.availAddr + vringAvail.fields.flags.offset;
-    this.availIdxAddr = cfg.availAddr + vringAvail.fields.idx.offset;
-    this.availRingAddr = cfg.availAddr + availSlotOffset(0);
-    this.usedEventAddr = cfg.availAddr + availUsedEventOffset(num);
-    this.usedFlagsAddr = cfg.usedAddr + vringUsed.fields.flags.offset;
-    this.usedIdxAddr = cfg.usedAddr + vringUsed.fields.idx.offset;
-    this.usedRingAddr = cfg.usedAddr + usedElemOffset(0);
-    this.availEventAddr = cfg.usedAddr + usedAvailEventOffset(num);
+    this.descA = new Area(cfg.mem, cfg.descAddr, descTableSize(num), 'write');
+    this.availA = new Area(cfg.mem, cfg.availAddr, availSize(num), 'write');
+    this.usedA = new Area(cfg.mem, cfg.usedAddr, usedSize(num), 'read');
+    this.usedEventOff = availUsedEventOffset(num);
+    this.availEventOff = usedAvailEventOffset(num);
     this.eventIdx = cfg.eventIdx;
     this.indirectOk = cfg.indirect && cfg.indirectPool !== undefined;
     this.poolBase = cfg.indirectPool?.base ?? 0;
@@ -115,7 +116,11 @@ class SplitDriverRing implements DriverRing {
     // a ring started at startIdx looks like a zeroed ring that has run to there: both indices and
     // both event thresholds sit at the start (all 0 for the usual start)
     const start = cfg.startIdx ?? 0;
-    const f = m.write16(this.availIdxAddr, start) ?? m.write16(this.usedIdxAddr, start) ?? m.write16(this.usedEventAddr, start) ?? m.write16(this.availEventAddr, start);
+    const f =
+      m.write16(cfg.availAddr + vringAvail.fields.idx.offset, start) ??
+      m.write16(cfg.usedAddr + vringUsed.fields.idx.offset, start) ??
+      m.write16(cfg.availAddr + this.usedEventOff, start) ??
+      m.write16(cfg.usedAddr + this.availEventOff, start);
     if (f) return faultError('initialising ring indices', f);
     return undefined;
   }
@@ -183,24 +188,28 @@ class SplitDriverRing implements DriverRing {
         const f = writeAddr(m, d + D_ADDR, s.addr) ?? m.write32(d + D_LEN, s.len) ?? m.write16(d + D_FLAGS, flags) ?? m.write16(d + D_NEXT, i + 1 < total ? i + 1 : 0);
         if (f) return faultError('writing indirect table', f, head);
       }
-      const d = this.descAddr + head * DESC;
-      const f = writeAddr(m, d + D_ADDR, table) ?? m.write32(d + D_LEN, total * DESC) ?? m.write16(d + D_FLAGS, VRING_DESC_F_INDIRECT) ?? m.write16(d + D_NEXT, this.shadowNext[head]!);
-      if (f) return faultError('writing descriptor', f, head);
+      const D = this.descA;
+      const d = head * DESC;
+      if (!(storeAddr(D, d + D_ADDR, table) && D.w32(d + D_LEN, total * DESC) && D.w16(d + D_FLAGS, VRING_DESC_F_INDIRECT) && D.w16(d + D_NEXT, this.shadowNext[head]!))) {
+        return faultError('writing descriptor', D.fault!, head);
+      }
       used = 1;
     } else {
       if (this.nFree < total) return ringError('no-space', `${total} descriptors needed, ${this.nFree} free`);
       head = this.freeHead;
+      const D = this.descA;
       let i = head;
       for (let k = 0; k < total; k++) {
         const s = k < nr ? readable[k]! : writable[k - nr]!;
-        const d = this.descAddr + i * DESC;
+        const d = i * DESC;
         const next = this.shadowNext[i]!;
         const more = k < total - 1;
         const flags = (more ? VRING_DESC_F_NEXT : 0) | (k >= nr ? VRING_DESC_F_WRITE : 0);
         // RING-09: `next` means nothing without NEXT, so the last one is not written (one store less)
-        const f = writeAddr(m, d + D_ADDR, s.addr) ?? m.write32(d + D_LEN, s.len) ?? m.write16(d + D_FLAGS, flags) ?? (more ? m.write16(d + D_NEXT, next) : undefined);
-        if (f) return faultError('writing descriptor', f, head);
-        if (k < total - 1) i = next;
+        if (!(storeAddr(D, d + D_ADDR, s.addr) && D.w32(d + D_LEN, s.len) && D.w16(d + D_FLAGS, flags) && (!more || D.w16(d + D_NEXT, next)))) {
+          return faultError('writing descriptor', D.fault!, head);
+        }
+        if (more) i = next;
       }
       used = total;
     }
@@ -208,8 +217,7 @@ class SplitDriverRing implements DriverRing {
     let last = head;
     for (let k = 1; k < used; k++) last = this.shadowNext[last]!;
     const slot = this.availShadow & this.mask;
-    const f = m.write16(this.availRingAddr + slot * SLOT, head);
-    if (f) return faultError('writing avail slot', f, head);
+    if (!this.availA.w16(A_RING + slot * SLOT, head)) return faultError('writing avail slot', this.availA.fault!, head);
     this.freeHead = this.shadowNext[last]!;
     this.nFree -= used;
     this.descCount[head] = used;
@@ -225,9 +233,8 @@ class SplitDriverRing implements DriverRing {
   publish(): void {
     if (this.published === this.availShadow) return;
     // ORD-01: descriptors and slots above are stored before idx (sequentially consistent simulation)
-    const f = this.mem.write16(this.availIdxAddr, this.availShadow);
-    if (f) {
-      this.broken(f, 'publishing avail idx');
+    if (!this.availA.w16(A_IDX, this.availShadow)) {
+      this.broken(this.availA.fault!, 'publishing avail idx');
       return;
     }
     for (let i = this.published; i !== this.availShadow; i = (i + 1) & 0xffff) {
@@ -248,31 +255,30 @@ class SplitDriverRing implements DriverRing {
     this.kicked = newIdx;
     if (oldIdx === newIdx) return false;
     if (this.eventIdx) {
-      const ev = this.mem.read16(this.availEventAddr);
-      if (typeof ev !== 'number') return true; // cannot tell: a spurious kick is harmless (NOTIF-04)
+      const ev = this.usedA.r16(this.availEventOff);
+      if (ev < 0) return true; // cannot tell: a spurious kick is harmless (NOTIF-04)
       return needEvent(ev, newIdx, oldIdx);
     }
-    const flags = this.mem.read16(this.usedFlagsAddr);
-    if (typeof flags !== 'number') return true;
+    const flags = this.usedA.r16(U_FLAGS);
+    if (flags < 0) return true;
     return (flags & VRING_USED_F_NO_NOTIFY) === 0;
   }
 
   reap(out: UsedOut): boolean | RingError {
     if (this.err) return this.err;
-    const m = this.mem;
-    const usedIdx = m.read16(this.usedIdxAddr);
-    if (typeof usedIdx !== 'number') return this.broken(usedIdx, 'reading used idx');
+    const U = this.usedA;
+    const usedIdx = U.r16(U_IDX);
+    if (usedIdx < 0) return this.broken(U.fault!, 'reading used idx');
     if (usedIdx === this.lastUsed) return false;
     const pending = (usedIdx - this.lastUsed) & 0xffff;
     if (pending > this.nPublished) {
       return this.broken(ringError('used-idx-jump', `used idx ${usedIdx} is ${pending} ahead of ${this.lastUsed} with ${this.nPublished} published in flight`), '');
     }
     // ORD-05: the element is read after idx
-    const e = this.usedRingAddr + (this.lastUsed & this.mask) * ELEM;
-    const id = m.read32(e + E_ID);
-    if (typeof id !== 'number') return this.broken(id, 'reading used element');
-    const len = m.read32(e + E_LEN);
-    if (typeof len !== 'number') return this.broken(len, 'reading used element');
+    const e = U_RING + (this.lastUsed & this.mask) * ELEM;
+    const id = U.r32(e + E_ID);
+    const len = id < 0 ? -1 : U.r32(e + E_LEN);
+    if (len < 0) return this.broken(U.fault!, 'reading used element');
     if (id >= this.num || this.state[id] !== PUBLISHED) {
       return this.broken(ringError('used-id-invalid', `used id ${id} is not a published head in flight`, id < this.num ? id : undefined), '');
     }
@@ -286,8 +292,7 @@ class SplitDriverRing implements DriverRing {
     this.lastUsed = (this.lastUsed + 1) & 0xffff;
     if (this.eventIdx && (this.availFlagsShadow & VRING_AVAIL_F_NO_INTERRUPT) === 0) {
       // like virtqueue_get_buf: move the interrupt threshold along with what we consumed
-      const f = m.write16(this.usedEventAddr, this.lastUsed);
-      if (f) return this.broken(f, 'writing used_event');
+      if (!this.availA.w16(this.usedEventOff, this.lastUsed)) return this.broken(this.availA.fault!, 'writing used_event');
     }
     return true;
   }
@@ -308,28 +313,19 @@ class SplitDriverRing implements DriverRing {
     if ((this.availFlagsShadow & VRING_AVAIL_F_NO_INTERRUPT) !== 0) return;
     this.availFlagsShadow |= VRING_AVAIL_F_NO_INTERRUPT;
     // NOTIF-02: with event idx avail.flags stays 0; the device then steers by used_event only
-    if (!this.eventIdx) {
-      const f = this.mem.write16(this.availFlagsAddr, this.availFlagsShadow);
-      if (f) this.broken(f, 'writing avail flags');
-    }
+    if (!this.eventIdx && !this.availA.w16(A_FLAGS, this.availFlagsShadow)) this.broken(this.availA.fault!, 'writing avail flags');
   }
 
   enableCallbacks(): boolean {
-    const m = this.mem;
+    const A = this.availA;
     if ((this.availFlagsShadow & VRING_AVAIL_F_NO_INTERRUPT) !== 0) {
       this.availFlagsShadow &= ~VRING_AVAIL_F_NO_INTERRUPT;
-      if (!this.eventIdx) {
-        const f = m.write16(this.availFlagsAddr, this.availFlagsShadow);
-        if (f) this.broken(f, 'writing avail flags');
-      }
+      if (!this.eventIdx && !A.w16(A_FLAGS, this.availFlagsShadow)) this.broken(A.fault!, 'writing avail flags');
     }
-    if (this.eventIdx) {
-      const f = m.write16(this.usedEventAddr, this.lastUsed);
-      if (f) this.broken(f, 'writing used_event');
-    }
+    if (this.eventIdx && !A.w16(this.usedEventOff, this.lastUsed)) this.broken(A.fault!, 'writing used_event');
     // NOTIF-05: full barrier, then re-check, or a completion that raced the enable is lost
-    const usedIdx = m.read16(this.usedIdxAddr);
-    if (typeof usedIdx !== 'number') return false;
+    const usedIdx = this.usedA.r16(U_IDX);
+    if (usedIdx < 0) return false;
     return usedIdx === this.lastUsed;
   }
 

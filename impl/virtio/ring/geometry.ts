@@ -3,7 +3,7 @@ import type { RingError, RingPlacement } from '../../../model/contract.ts';
 import { VIRTQUEUE_MAX_SIZE } from '../../../model/constants/virtio.ts';
 import {
   VRING_DESC_ALIGN, VRING_AVAIL_ALIGN, VRING_USED_ALIGN,
-  vringDesc, vringAvailSlot, vringUsedElem,
+  vringDesc, vringAvailSlot, vringUsedElem, vringAvail, vringUsed, availSlotOffset, usedElemOffset,
 } from '../../../model/layout/vring.ts';
 import { ringError } from './errors.ts';
 
@@ -22,6 +22,14 @@ export const RING_OFFSETS = Object.freeze({
   ELEM: vringUsedElem.size,
   E_ID: vringUsedElem.fields.id.offset,
   E_LEN: vringUsedElem.fields.len.offset,
+  /** offsets from the avail base: flags, idx, ring[0] */
+  A_FLAGS: vringAvail.fields.flags.offset,
+  A_IDX: vringAvail.fields.idx.offset,
+  A_RING: availSlotOffset(0),
+  /** offsets from the used base: flags, idx, ring[0] */
+  U_FLAGS: vringUsed.fields.flags.offset,
+  U_IDX: vringUsed.fields.idx.offset,
+  U_RING: usedElemOffset(0),
 });
 
 /**
