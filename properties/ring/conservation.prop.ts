@@ -3,7 +3,9 @@
  *   buffers (same segments, same readable bytes), comes back used exactly once, is never handed out
  *   again while in flight, and the driver never sees a used id the device did not complete for it;
  *   with random power-of-two queue sizes (1..128 MIC, up to 32768 generic), direct and indirect
- *   chains, random driver/device interleavings and indices starting near 65535.
+ *   chains, random driver/device interleavings and indices starting near 65535; with the rings'
+ *   areas pinned or reached through the ports' methods, and with steps that remap the windows and
+ *   migrate the pages under the rings (every pin loses its lease, no byte changes).
  * Source: RING-13, RING-15, RING-19, RING-10/11 (indirect); facts §6.2 (MIC windows)
  * Level: component
  */

@@ -52,9 +52,9 @@ function run(impl: Implementation, input: HostileInput): string | undefined {
     eventIdx: false,
     indirect: input.indirect,
     startIdx: input.startIdx,
-    ringMem: recording(hostRam, log),
-    usedMem: recording(bar0, log),
-    bufMem: recording(bar0, log),
+    ringMem: recording(hostRam, log, input.pins),
+    usedMem: recording(bar0, log, input.pins),
+    bufMem: recording(bar0, log, input.pins),
   };
   // the card's initial ring state at startIdx
   hostRam.write16(avail + vringAvail.fields.idx.offset, input.startIdx);
@@ -102,6 +102,7 @@ function run(impl: Implementation, input: HostileInput): string | undefined {
   if (log.length !== touched) return `${pick.kind}: reset touched ring memory`;
   // window discipline
   const ringEnd = avail + o.usedEvent - o.avail + 2;
+  // a pin is one access of its whole range: reading desc/avail, writing the used ring (checked below)
   for (const a of log) {
     if (a.fault) return `${pick.kind}: device access faulted: ${a.write ? 'write' : 'read'} ${a.port} 0x${a.addr.toString(16)}+${a.len}`;
     if (a.port === hostRam.name) {

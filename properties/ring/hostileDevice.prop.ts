@@ -19,6 +19,7 @@ const input = fc.record({
   num: fc.constantFrom(4, 8, 16, 32, 64, 128),
   startIdx: fc.oneof(fc.integer({ min: 65530, max: 65535 }), fc.nat({ max: 65535 })),
   good: fc.nat({ max: 3 }),
+  pins: fc.boolean(),
   what: fc.constantFrom<Corruption>('id-out-of-range', 'id-free', 'id-unpublished', 'id-returned', 'len-too-big', 'idx-jump'),
   r: fc.nat({ max: 1 << 20 }),
 });
@@ -32,8 +33,8 @@ const EXPECT: Record<Corruption, RingErrorCode> = {
   'idx-jump': 'used-idx-jump',
 };
 
-function run(impl: Implementation, p: { num: number; startIdx: number; good: number; what: Corruption; r: number }): string | undefined {
-  const w = buildWorld(impl, { num: p.num, eventIdx: false, indirect: false, startIdx: p.startIdx });
+function run(impl: Implementation, p: { num: number; startIdx: number; good: number; pins: boolean; what: Corruption; r: number }): string | undefined {
+  const w = buildWorld(impl, { num: p.num, eventIdx: false, indirect: false, startIdx: p.startIdx, pins: p.pins });
   const { drv, cardRam } = w;
   const out: UsedOut = { head: -1, len: -1, token: -1 };
   let usedIdx = p.startIdx;

@@ -35,6 +35,8 @@ export interface HostileInput {
   readonly num: number;
   readonly indirect: boolean;
   readonly startIdx: number;
+  /** the device may pin its ring areas (else it reads them through the port's methods) */
+  readonly pins: boolean;
   /** valid 1-descriptor chains processed before the corrupt one */
   readonly before: number;
   readonly pick: HostileCase;
@@ -169,5 +171,6 @@ export const hostileInput: fc.Arbitrary<HostileInput> = fc
     indirect: fc.boolean(),
     startIdx: fc.oneof(fc.integer({ min: 65530, max: 65535 }), fc.nat({ max: 65535 })),
     before: fc.nat({ max: 3 }),
+    pins: fc.boolean(),
   })
   .chain((base) => fc.oneof(...cases(base.num, base.indirect)).map((pick) => ({ ...base, pick })));

@@ -21,6 +21,7 @@ interface WakeInput {
   readonly num: number;
   readonly eventIdx: boolean;
   readonly startIdx: number;
+  readonly pins: boolean;
   readonly work: number;
   readonly choices: readonly number[];
 }
@@ -29,6 +30,7 @@ const wakeInput: fc.Arbitrary<WakeInput> = fc.record({
   num: queueSize,
   eventIdx: fc.boolean(),
   startIdx,
+  pins: fc.boolean(),
   work: fc.integer({ min: 1, max: 40 }),
   choices: interleaving(400),
 });
@@ -37,7 +39,7 @@ const wakeInput: fc.Arbitrary<WakeInput> = fc.record({
 const crosses = (event: number, oldIdx: number, newIdx: number): boolean => u16(event - oldIdx) < u16(newIdx - oldIdx);
 
 function run(impl: Implementation, input: WakeInput): string | undefined {
-  const w = buildWorld(impl, { num: input.num, eventIdx: input.eventIdx, indirect: false, startIdx: input.startIdx });
+  const w = buildWorld(impl, { num: input.num, eventIdx: input.eventIdx, indirect: false, startIdx: input.startIdx, pins: input.pins });
   const { drv, dev, hostRam, cardRam } = w;
   const choice = choicesFrom(input.choices);
   const usedFlags = w.cardUsed + vringUsed.fields.flags.offset;

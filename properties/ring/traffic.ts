@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import type { Chain, Implementation, UsedOut } from '../../model/contract.ts';
 import { choicesFrom, interleaving } from '../choices.ts';
-import { buildWorld, CARD_BUF, isRingError, type World } from './world.ts';
+import { buildWorld, CARD_BUF, isRingError, shake, type World } from './world.ts';
 
 export interface ChainSpec {
   readonly readable: readonly number[];
@@ -19,6 +19,10 @@ export interface TrafficInput {
   readonly eventIdx: boolean;
   readonly indirect: boolean;
   readonly startIdx: number;
+  /** rings pin their areas (else they use the ports' methods) */
+  readonly pins: boolean;
+  /** steps may remap the windows and migrate the pages under the rings (pins lose their leases, bytes stay) */
+  readonly remaps: boolean;
   readonly chains: readonly ChainSpec[];
   readonly choices: readonly number[];
   readonly fill: number;
@@ -44,6 +48,8 @@ export const trafficInput: fc.Arbitrary<TrafficInput> = fc.record({
   eventIdx: fc.boolean(),
   indirect: fc.boolean(),
   startIdx,
+  pins: fc.boolean(),
+  remaps: fc.boolean(),
   chains: fc.array(chainSpec, { minLength: 1, maxLength: 30 }),
   choices: interleaving(300),
   fill: fc.nat({ max: 255 }),
@@ -83,7 +89,7 @@ function normalise(spec: ChainSpec, num: number): { readable: number[]; writable
 }
 
 export function runTraffic(impl: Implementation, input: TrafficInput): Violation[] {
-  const w: World = buildWorld(impl, { num: input.num, eventIdx: input.eventIdx, indirect: input.indirect, startIdx: input.startIdx });
+  const w: World = buildWorld(impl, { num: input.num, eventIdx: input.eventIdx, indirect: input.indirect, startIdx: input.startIdx, pins: input.pins });
   const { drv, dev, cardRam } = w;
   const pool = w.cfg.indirect ? Math.min(input.num, 8) : 0;
   const out: Violation[] = [];
@@ -235,6 +241,7 @@ export function runTraffic(impl: Implementation, input: TrafficInput): Violation
     actions.push(() => void pop());
     if (held.length > 0) actions.push(() => complete(choice.choose(held.length + 1) % held.length));
     actions.push(() => void reap());
+    if (input.remaps) actions.push(() => shake(w));
     const a = actions.length === 1 ? 0 : choice.choose(actions.length);
     actions[a]!();
   }

@@ -6,7 +6,7 @@
  * properties can check which addresses the device touched.
  */
 import type { DeviceRing, DriverRing, Implementation, MemFault, MemPort, RingComponents, RingError, SparseMemory, WindowedView } from '../../model/contract.ts';
-import { vringInit } from '../../model/layout/vring.ts';
+import { availSize, usedSize, vringInit } from '../../model/layout/vring.ts';
 
 export const SMPT_BASE = 0x80_0000_0000;
 export const HOST_RAM = 1 << 30;
@@ -19,6 +19,9 @@ export const CARD_BUF = 0x200_0000;
 /** BAR0 grants: card memory minus a 2 MiB hole at 6 GiB (a hostile address may land in it) */
 export const HOLE_BASE = 6 * 2 ** 30;
 export const HOLE_LEN = 2 * 2 ** 20;
+/** pages `migrate` uses as scratch (nothing else lives there) */
+export const HOST_SCRATCH = 0x3000_0000;
+export const CARD_SCRATCH = 0x1_0000_0000;
 
 export interface Access {
   readonly port: string;
@@ -26,10 +29,16 @@ export interface Access {
   readonly len: number;
   readonly write: boolean;
   readonly fault: boolean;
+  /** a pin (MemPort.pin) of [addr, addr+len), for writing when `write`: its accesses are not seen one by one */
+  readonly pin?: boolean;
 }
 
-/** a MemPort that forwards to `inner` and records every access and whether it faulted */
-export function recording(inner: MemPort, log: Access[]): MemPort {
+/**
+ * A MemPort that forwards to `inner` and records every access and whether it faulted. With `pins`
+ * it also forwards `pin` and records each pin taken as one access of the whole range (what the
+ * holder may then touch without being seen); without, the ring has to use the port's methods.
+ */
+export function recording(inner: MemPort, log: Access[], pins = true): MemPort {
   const rec = <T>(addr: number, len: number, write: boolean, r: T): T => {
     const fault = typeof r === 'object' && r !== null && (r as { kind?: unknown }).kind === 'mem-fault';
     log.push({ port: inner.name, addr, len, write, fault });
@@ -55,7 +64,63 @@ export function recording(inner: MemPort, log: Access[]): MemPort {
   };
   const w = (inner as { windows?: () => unknown }).windows;
   if (typeof w === 'function') port.windows = () => w.call(inner);
+  if (pins && inner.pin !== undefined) {
+    port.pin = (a, n, write) => {
+      const p = inner.pin!(a, n, write);
+      if (p !== undefined) log.push({ port: inner.name, addr: a, len: n, write, fault: false, pin: true });
+      return p;
+    };
+  }
   return port;
+}
+
+/** a port with every method of `inner` but `pin`: the ring then works through the checked methods */
+export function withoutPins(inner: MemPort): MemPort {
+  const log: Access[] = [];
+  const port = recording(inner, log, false);
+  // nothing reads this log; keep it from growing
+  log.push = () => 0;
+  return port;
+}
+
+/**
+ * Unmap every window of the views and map it again unchanged: the bytes stay where they are, but
+ * every pin taken through the views loses its lease, so the rings must re-open their areas.
+ */
+export function remap(...views: WindowedView[]): void {
+  for (const v of views) {
+    for (const w of [...v.windows()]) {
+      v.unmap(w.base);
+      v.map({ base: w.base, len: w.len, port: w.port, target: w.target, label: w.label });
+    }
+  }
+}
+
+const PAGE = 4096;
+
+/**
+ * Move the pages of [addr, addr+len) to other backing store without changing what the port reads
+ * (like page migration): each page is released (whole-page zero fill) and written back, after a
+ * scratch page has taken its old backing. A pin of the old page then shows someone else's bytes,
+ * so a ring that kept using a pin whose lease died reads or writes the wrong memory.
+ */
+export function migrate(mem: SparseMemory, addr: number, len: number, scratch: number): void {
+  for (let page = Math.floor(addr / PAGE) * PAGE; page < addr + len; page += PAGE) {
+    const bytes = mem.read(page, PAGE);
+    if (isFault(bytes)) throw new Error(`migrate: ${bytes.reason} at 0x${page.toString(16)}`);
+    mem.fill(scratch, PAGE, 0);
+    mem.fill(page, PAGE, 0);
+    mem.write8(scratch, 1);
+    mem.write(page, bytes);
+  }
+}
+
+/** what `remap` and `migrate` do to a world: its rings' pins all lose their leases, no byte changes */
+export function shake(w: World): void {
+  remap(w.cardView, w.bar0);
+  const o = vringInit(w.cfg.num, 4096);
+  migrate(w.hostRam, w.hostDesc, o.avail + availSize(w.cfg.num), HOST_SCRATCH);
+  migrate(w.cardRam, w.cardUsed, usedSize(w.cfg.num), CARD_SCRATCH);
 }
 
 export interface WorldConfig {
@@ -65,6 +130,8 @@ export interface WorldConfig {
   readonly startIdx: number;
   /** entries per indirect table in the driver's pool */
   readonly poolEntries?: number;
+  /** whether the rings may pin their areas (default true); false runs them on the ports' methods */
+  readonly pins?: boolean;
 }
 
 export interface World {
@@ -114,9 +181,10 @@ export function buildWorld(impl: Implementation, cfg: WorldConfig): World {
   const hostAvail = HOST_RING + o.avail;
   const deviceLog: Access[] = [];
   const placement = { num: cfg.num, usedAddr: CARD_USED, eventIdx: cfg.eventIdx, indirect: cfg.indirect, startIdx: cfg.startIdx };
+  const pins = cfg.pins !== false;
   const drv = ring.createDriverRing({
     ...placement,
-    mem: views.cardView,
+    mem: pins ? views.cardView : withoutPins(views.cardView),
     descAddr: SMPT_BASE + hostDesc,
     availAddr: SMPT_BASE + hostAvail,
     ...(cfg.indirect ? { indirectPool: { base: CARD_INDIRECT, maxEntries: cfg.poolEntries ?? Math.min(cfg.num, 8) } } : {}),
@@ -124,9 +192,9 @@ export function buildWorld(impl: Implementation, cfg: WorldConfig): World {
   if (isRingError(drv)) throw new Error(`driver ring setup: ${drv.code} ${drv.detail}`);
   const dev = ring.createDeviceRing({
     ...placement,
-    ringMem: recording(views.hostRam, deviceLog),
-    usedMem: recording(views.bar0, deviceLog),
-    bufMem: recording(views.bar0, deviceLog),
+    ringMem: recording(views.hostRam, deviceLog, pins),
+    usedMem: recording(views.bar0, deviceLog, pins),
+    bufMem: recording(views.bar0, deviceLog, pins),
     descAddr: hostDesc,
     availAddr: hostAvail,
   });

@@ -13,9 +13,61 @@ import { availUsedEventOffset, usedAvailEventOffset, availSize, usedSize, descTa
 import { checkPlacement, needEvent, RING_OFFSETS } from './geometry.ts';
 import { faultError, ringError } from './errors.ts';
 import { grantsOf, type Grants } from './grants.ts';
-import { Area } from './area.ts';
+import { openArea, reopen, type PortArea } from './area.ts';
 
 const { D_ADDR, D_LEN, D_FLAGS, D_NEXT, DESC, SLOT, ELEM, E_ID, E_LEN, A_FLAGS, A_IDX, A_RING, U_FLAGS, U_IDX, U_RING } = RING_OFFSETS;
+// the flag values as module consts: an imported binding read on the hot path measured slower
+const F_NEXT = VRING_DESC_F_NEXT;
+const F_WRITE = VRING_DESC_F_WRITE;
+const F_INDIRECT = VRING_DESC_F_INDIRECT;
+const MAX_CHAIN_BYTES = VRING_MAX_CHAIN_BYTES;
+const USED_F_NO_NOTIFY = VRING_USED_F_NO_NOTIFY;
+const AVAIL_F_NO_INTERRUPT = VRING_AVAIL_F_NO_INTERRUPT;
+
+// What a walk can find wrong, as small numbers: the hot paths pass a number and a few values, and
+// the message is built here, out of line (template literals in the hot functions made them too
+// big for the optimizer to inline).
+const W_TABLE_LOOP = 0;
+const W_RING_LOOP = 1;
+const W_ADDR_53 = 2;
+const W_INDIRECT_OFF = 3;
+const W_INDIRECT_NESTED = 4;
+const W_INDIRECT_NEXT = 5;
+const W_INDIRECT_LEN = 6;
+const W_TABLE_OUTSIDE = 7;
+const W_TOO_MANY = 8;
+const W_BUF_OUTSIDE = 9;
+const W_READ_AFTER_WRITE = 10;
+const W_BYTES = 11;
+const W_NEXT_RANGE = 12;
+const P_AVAIL_JUMP = 13;
+const P_HEAD_RANGE = 14;
+const P_HEAD_HELD = 15;
+const P_NOT_HELD = 16;
+const P_LEN = 17;
+
+function refusal(what: number, head: number, i: number, x: number, y: number): RingError {
+  switch (what) {
+    case W_TABLE_LOOP: return ringError('chain-too-long', `indirect table loops (more than ${x} entries visited)`, head);
+    case W_RING_LOOP: return ringError('chain-too-long', `chain longer than queue size ${x} (loop)`, head);
+    case W_ADDR_53: return ringError('outside-window', `descriptor ${i} address >= 2^53`, head);
+    case W_INDIRECT_OFF: return ringError('indirect-not-negotiated', `descriptor ${i} is INDIRECT without the feature`, head);
+    case W_INDIRECT_NESTED: return ringError('indirect-nested', `INDIRECT inside an indirect table (entry ${i})`, head);
+    case W_INDIRECT_NEXT: return ringError('indirect-with-next', `descriptor ${i} has INDIRECT and NEXT`, head);
+    case W_INDIRECT_LEN: return ringError('indirect-len', `indirect table length ${x} is not a non-zero multiple of ${DESC}`, head);
+    case W_TABLE_OUTSIDE: return ringError('outside-window', `indirect table [0x${x.toString(16)}, +${y}) outside the granted windows`, head);
+    case W_TOO_MANY: return ringError('chain-too-long', `chain has more than ${x} buffers`, head);
+    case W_BUF_OUTSIDE: return ringError('outside-window', `buffer [0x${x.toString(16)}, +${y}) outside the granted windows`, head);
+    case W_READ_AFTER_WRITE: return ringError('readable-after-writable', `readable descriptor ${i} after a writable one`, head);
+    case W_BYTES: return ringError('chain-bytes-overflow', `chain carries more than 2^32 bytes`, head);
+    case W_NEXT_RANGE: return ringError('next-out-of-range', `next ${x} outside a table of ${y}`, head);
+    case P_AVAIL_JUMP: return ringError('avail-idx-jump', `avail idx ${x} is ${y} ahead of ${i}, queue size ${head}`);
+    case P_HEAD_RANGE: return ringError('head-out-of-range', `avail slot names head ${head} >= ${x}`, head);
+    case P_HEAD_HELD: return ringError('head-in-flight', `head ${head} published again before it was returned`, head);
+    case P_NOT_HELD: return ringError('push-not-held', `head ${head} is not a chain the device holds`);
+    default: return ringError('bad-request', `used len ${x} outside 0..${y} writable bytes`, head);
+  }
+}
 
 class SplitDeviceRing implements DeviceRing {
   readonly num: number;
@@ -23,11 +75,11 @@ class SplitDeviceRing implements DeviceRing {
   private readonly bufMem: MemPort;
   private readonly grants: Grants;
   /** desc and avail are only read (RING-07), used is written; each side writes remote, reads local */
-  private readonly descA: Area;
-  private readonly availA: Area;
-  private readonly usedA: Area;
+  private descA: PortArea;
+  private availA: PortArea;
+  private usedA: PortArea;
   /** an indirect table: where the card points, so never pinned, always the checked port */
-  private readonly tableA: Area;
+  private tableA: PortArea;
   /** offsets of used_event in the avail area and avail_event in the used area */
   private readonly usedEventOff: number;
   private readonly availEventOff: number;
@@ -51,10 +103,10 @@ class SplitDeviceRing implements DeviceRing {
     this.mask = num - 1;
     this.bufMem = cfg.bufMem;
     this.grants = grantsOf(cfg.bufMem, cfg.grants);
-    this.descA = new Area(cfg.ringMem, cfg.descAddr, descTableSize(num), 'read');
-    this.availA = new Area(cfg.ringMem, cfg.availAddr, availSize(num), 'read');
-    this.usedA = new Area(cfg.usedMem, cfg.usedAddr, usedSize(num), 'write');
-    this.tableA = new Area(cfg.bufMem, 0, 0, 'none');
+    this.descA = openArea(cfg.ringMem, cfg.descAddr, descTableSize(num), 'read');
+    this.availA = openArea(cfg.ringMem, cfg.availAddr, availSize(num), 'read');
+    this.usedA = openArea(cfg.usedMem, cfg.usedAddr, usedSize(num), 'write');
+    this.tableA = openArea(cfg.bufMem, 0, 0, 'none');
     this.usedEventOff = availUsedEventOffset(num);
     this.availEventOff = usedAvailEventOffset(num);
     this.eventIdx = cfg.eventIdx;
@@ -65,6 +117,21 @@ class SplitDeviceRing implements DeviceRing {
     this.lastAvail = this.start;
     this.used = this.start;
     this.notifiedUsed = this.start;
+  }
+
+  // Each area once per operation: re-opened when its pin's lease died (a page released, a window
+  // unmapped), so the accessors carry no check.
+  private get descNow(): PortArea {
+    const a = this.descA;
+    return a.lease.live ? a : (this.descA = reopen(a));
+  }
+  private get availNow(): PortArea {
+    const a = this.availA;
+    return a.lease.live ? a : (this.availA = reopen(a));
+  }
+  private get usedNow(): PortArea {
+    const a = this.usedA;
+    return a.lease.live ? a : (this.usedA = reopen(a));
   }
 
   get lastAvailIdx(): number {
@@ -88,7 +155,7 @@ class SplitDeviceRing implements DeviceRing {
     return this.err;
   }
 
-  private faulted(where: string, a: Area, head?: number): RingError {
+  private faulted(where: string, a: PortArea, head?: number): RingError {
     return this.fail(faultError(where, a.fault!, head));
   }
 
@@ -110,11 +177,12 @@ class SplitDeviceRing implements DeviceRing {
 
   available(): number | RingError {
     if (this.err) return this.err;
-    const idx = this.availA.r16(A_IDX);
-    if (idx < 0) return this.faulted('reading avail idx', this.availA);
+    const A = this.availNow;
+    const idx = A.r16(A_IDX);
+    if (idx < 0) return this.faulted('reading avail idx', A);
     const n = (idx - this.lastAvail) & 0xffff;
     // RING-14: at most num chains can be outstanding; a bigger jump is a driver error
-    if (n > this.num) return this.fail(ringError('avail-idx-jump', `avail idx ${idx} is ${n} ahead of ${this.lastAvail}, queue size ${this.num}`));
+    if (n > this.num) return this.fail(refusal(P_AVAIL_JUMP, this.num, this.lastAvail, idx, n));
     return n;
   }
 
@@ -122,11 +190,12 @@ class SplitDeviceRing implements DeviceRing {
     const n = this.available();
     if (typeof n !== 'number') return n;
     if (n === 0) return false;
-    // ORD-04: the slot is read only after idx covered it
-    const head = this.availA.r16(A_RING + (this.lastAvail & this.mask) * SLOT);
-    if (head < 0) return this.faulted('reading avail slot', this.availA);
-    if (head >= this.num) return this.fail(ringError('head-out-of-range', `avail slot names head ${head} >= ${this.num}`, head));
-    if (this.heldW[head] !== 0) return this.fail(ringError('head-in-flight', `head ${head} published again before it was returned`, head));
+    // ORD-04: the slot is read only after idx covered it (available() just re-opened the area if needed)
+    const A = this.availA;
+    const head = A.r16(A_RING + (this.lastAvail & this.mask) * SLOT);
+    if (head < 0) return this.faulted('reading avail slot', A);
+    if (head >= this.num) return this.fail(refusal(P_HEAD_RANGE, head, 0, this.num, 0));
+    if (this.heldW[head] !== 0) return this.fail(refusal(P_HEAD_HELD, head, 0, 0, 0));
     const e = this.walk(head, chain);
     if (e) return this.fail(e);
     this.heldW[head] = chain.writableBytes + 1;
@@ -142,7 +211,7 @@ class SplitDeviceRing implements DeviceRing {
    */
   private walk(head: number, chain: Chain): RingError | undefined {
     const limit = this.num;
-    let area = this.descA;
+    let area = this.descNow;
     let tableLen = this.num;
     let inIndirect = false;
     let i = head;
@@ -160,9 +229,9 @@ class SplitDeviceRing implements DeviceRing {
     const wLen = chain.wLen;
     for (;;) {
       if (inIndirect) {
-        if (++tableVisits > tableLen) return ringError('chain-too-long', `indirect table loops (more than ${tableLen} entries visited)`, head);
+        if (++tableVisits > tableLen) return refusal(W_TABLE_LOOP, head, i, tableLen, 0);
       } else if (++ringVisits > limit) {
-        return ringError('chain-too-long', `chain longer than queue size ${limit} (loop)`, head);
+        return refusal(W_RING_LOOP, head, i, limit, 0);
       }
       const d = i * DESC;
       steps++;
@@ -173,41 +242,41 @@ class SplitDeviceRing implements DeviceRing {
       const len = hi < 0 ? -1 : area.r32(d + D_LEN);
       const flags = len < 0 ? -1 : area.r16(d + D_FLAGS);
       if (flags < 0) return faultError('reading descriptor', area.fault!, head);
-      if (hi >= 0x200000) return ringError('outside-window', `descriptor ${i} address >= 2^53`, head);
+      if (hi >= 0x200000) return refusal(W_ADDR_53, head, i, 0, 0);
       const addr = hi * 0x1_0000_0000 + lo;
-      if ((flags & VRING_DESC_F_INDIRECT) !== 0) {
-        if (!this.indirectOk) return ringError('indirect-not-negotiated', `descriptor ${i} is INDIRECT without the feature`, head);
-        if (inIndirect) return ringError('indirect-nested', `INDIRECT inside an indirect table (entry ${i})`, head);
-        if ((flags & VRING_DESC_F_NEXT) !== 0) return ringError('indirect-with-next', `descriptor ${i} has INDIRECT and NEXT`, head);
-        if (len === 0 || len % DESC !== 0) return ringError('indirect-len', `indirect table length ${len} is not a non-zero multiple of ${DESC}`, head);
-        if (!this.grants.covers(addr, len)) return ringError('outside-window', `indirect table [0x${addr.toString(16)}, +${len}) outside the granted windows`, head);
+      if ((flags & F_INDIRECT) !== 0) {
+        if (!this.indirectOk) return refusal(W_INDIRECT_OFF, head, i, 0, 0);
+        if (inIndirect) return refusal(W_INDIRECT_NESTED, head, i, 0, 0);
+        if ((flags & F_NEXT) !== 0) return refusal(W_INDIRECT_NEXT, head, i, 0, 0);
+        if (len === 0 || len % DESC !== 0) return refusal(W_INDIRECT_LEN, head, i, len, 0);
+        if (!this.grants.covers(addr, len)) return refusal(W_TABLE_OUTSIDE, head, i, addr, len);
         // RING-12: WRITE on the pointer descriptor is ignored
         area = this.tableA;
-        area.retarget(addr, len);
+        area.retarget(addr);
         tableLen = len / DESC;
         inIndirect = true;
         i = 0;
         continue;
       }
-      if (++data > limit) return ringError('chain-too-long', `chain has more than ${limit} buffers`, head);
-      if (!this.grants.covers(addr, len)) return ringError('outside-window', `buffer [0x${addr.toString(16)}, +${len}) outside the granted windows`, head);
-      if ((flags & VRING_DESC_F_WRITE) !== 0) {
+      if (++data > limit) return refusal(W_TOO_MANY, head, i, limit, 0);
+      if (!this.grants.covers(addr, len)) return refusal(W_BUF_OUTSIDE, head, i, addr, len);
+      if ((flags & F_WRITE) !== 0) {
         wAddr[nw] = addr;
         wLen[nw] = len;
         nw++;
         wBytes += len;
       } else {
-        if (nw > 0) return ringError('readable-after-writable', `readable descriptor ${i} after a writable one`, head);
+        if (nw > 0) return refusal(W_READ_AFTER_WRITE, head, i, 0, 0);
         rAddr[nr] = addr;
         rLen[nr] = len;
         nr++;
         rBytes += len;
       }
-      if (rBytes + wBytes > VRING_MAX_CHAIN_BYTES) return ringError('chain-bytes-overflow', `chain carries more than 2^32 bytes`, head);
-      if ((flags & VRING_DESC_F_NEXT) === 0) break;
+      if (rBytes + wBytes > MAX_CHAIN_BYTES) return refusal(W_BYTES, head, i, 0, 0);
+      if ((flags & F_NEXT) === 0) break;
       const next = area.r16(d + D_NEXT);
       if (next < 0) return faultError('reading descriptor', area.fault!, head);
-      if (next >= tableLen) return ringError('next-out-of-range', `next ${next} outside a table of ${tableLen}`, head);
+      if (next >= tableLen) return refusal(W_NEXT_RANGE, head, i, next, tableLen);
       i = next;
     }
     chain.head = head;
@@ -221,14 +290,12 @@ class SplitDeviceRing implements DeviceRing {
 
   push(head: number, len: number): RingError | undefined {
     if (this.err) return this.err;
-    if (!Number.isInteger(head) || head < 0 || head >= this.num || this.heldW[head] === 0) {
-      return ringError('push-not-held', `head ${head} is not a chain the device holds`);
-    }
+    // a u32 compare covers "integer" and "not negative" at once; held is writable bytes + 1, 0 if not held
+    const held = head >>> 0 === head && head < this.num ? this.heldW[head]! : 0;
+    if (held === 0) return refusal(P_NOT_HELD, head, 0, 0, 0);
     // RING-16: never overstate what was written
-    if (!Number.isInteger(len) || len < 0 || len > this.heldW[head]! - 1) {
-      return ringError('bad-request', `used len ${len} outside 0..${this.heldW[head]! - 1} writable bytes`, head);
-    }
-    const U = this.usedA;
+    if (!(len >>> 0 === len && len < held)) return refusal(P_LEN, head, 0, len, held - 1);
+    const U = this.usedNow;
     const e = U_RING + (this.used & this.mask) * ELEM;
     if (!(U.w32(e + E_ID, head) && U.w32(e + E_LEN, len))) return this.faulted('writing used element', U, head);
     // ORD-03: element (and data) before idx
@@ -248,11 +315,11 @@ class SplitDeviceRing implements DeviceRing {
     this.notifiedUsed = this.used;
     // the used idx store is ordered before these reads (pairs with the driver's enableCallbacks)
     if (!this.eventIdx) {
-      const flags = this.availA.r16(A_FLAGS);
+      const flags = this.availNow.r16(A_FLAGS);
       if (flags < 0) return true;
-      return (flags & VRING_AVAIL_F_NO_INTERRUPT) === 0;
+      return (flags & AVAIL_F_NO_INTERRUPT) === 0;
     }
-    const ev = this.availA.r16(this.usedEventOff);
+    const ev = this.availNow.r16(this.usedEventOff);
     if (ev < 0) return true;
     if (completed > 0xffff) return true;
     return needEvent(ev, this.used, old);
@@ -260,14 +327,16 @@ class SplitDeviceRing implements DeviceRing {
 
   disableNotify(): void {
     if (this.eventIdx || this.err) return;
-    if (!this.usedA.w16(U_FLAGS, VRING_USED_F_NO_NOTIFY)) this.faulted('writing used flags', this.usedA);
+    const U = this.usedNow;
+    if (!U.w16(U_FLAGS, USED_F_NO_NOTIFY)) this.faulted('writing used flags', U);
   }
 
   enableNotify(): boolean {
     if (this.err) return true;
-    const ok = this.eventIdx ? this.usedA.w16(this.availEventOff, this.lastAvail) : this.usedA.w16(U_FLAGS, 0);
+    const U = this.usedNow;
+    const ok = this.eventIdx ? U.w16(this.availEventOff, this.lastAvail) : U.w16(U_FLAGS, 0);
     if (!ok) {
-      this.faulted('enabling notifications', this.usedA);
+      this.faulted('enabling notifications', U);
       return true;
     }
     // NOTIF-05: full barrier, then re-check so a chain published meanwhile is not left asleep

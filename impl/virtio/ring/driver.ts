@@ -16,9 +16,16 @@ import {
 } from '../../../model/layout/vring.ts';
 import { checkPlacement, needEvent, RING_OFFSETS } from './geometry.ts';
 import { faultError, isFault, ringError } from './errors.ts';
-import { Area } from './area.ts';
+import { openArea, reopen, type PortArea } from './area.ts';
 
 const { D_ADDR, D_LEN, D_FLAGS, D_NEXT, DESC, SLOT, ELEM, E_ID, E_LEN, A_FLAGS, A_IDX, A_RING, U_FLAGS, U_IDX, U_RING } = RING_OFFSETS;
+// the flag values as module consts: an imported binding read on the hot path measured slower
+const F_NEXT = VRING_DESC_F_NEXT;
+const F_WRITE = VRING_DESC_F_WRITE;
+const F_INDIRECT = VRING_DESC_F_INDIRECT;
+const MAX_CHAIN_BYTES = VRING_MAX_CHAIN_BYTES;
+const USED_F_NO_NOTIFY = VRING_USED_F_NO_NOTIFY;
+const AVAIL_F_NO_INTERRUPT = VRING_AVAIL_F_NO_INTERRUPT;
 
 /** head states */
 const FREE = 0;
@@ -34,7 +41,7 @@ function writeAddr(m: MemPort, at: number, addr: number): MemFault | undefined {
 }
 
 /** the same into a ring area; false when the port faulted */
-function storeAddr(a: Area, at: number, addr: number): boolean {
+function storeAddr(a: PortArea, at: number, addr: number): boolean {
   const lo = addr >>> 0;
   return a.w32(at, lo) && a.w32(at + 4, (addr - lo) / 0x1_0000_0000);
 }
@@ -44,9 +51,9 @@ class SplitDriverRing implements DriverRing {
   private readonly mask: number;
   private readonly mem: MemPort;
   /** the three areas: desc and avail are written, used is only read (each side writes remote, reads local) */
-  private readonly descA: Area;
-  private readonly availA: Area;
-  private readonly usedA: Area;
+  private descA: PortArea;
+  private availA: PortArea;
+  private usedA: PortArea;
   /** offsets of used_event in the avail area and avail_event in the used area */
   private readonly usedEventOff: number;
   private readonly availEventOff: number;
@@ -81,9 +88,9 @@ class SplitDriverRing implements DriverRing {
     this.num = num;
     this.mask = num - 1;
     this.mem = cfg.mem;
-    this.descA = new Area(cfg.mem, cfg.descAddr, descTableSize(num), 'write');
-    this.availA = new Area(cfg.mem, cfg.availAddr, availSize(num), 'write');
-    this.usedA = new Area(cfg.mem, cfg.usedAddr, usedSize(num), 'read');
+    this.descA = openArea(cfg.mem, cfg.descAddr, descTableSize(num), 'write');
+    this.availA = openArea(cfg.mem, cfg.availAddr, availSize(num), 'write');
+    this.usedA = openArea(cfg.mem, cfg.usedAddr, usedSize(num), 'read');
     this.usedEventOff = availUsedEventOffset(num);
     this.availEventOff = usedAvailEventOffset(num);
     this.eventIdx = cfg.eventIdx;
@@ -103,6 +110,21 @@ class SplitDriverRing implements DriverRing {
     this.published = start;
     this.kicked = start;
     this.lastUsed = start;
+  }
+
+  // Each area once per operation: re-opened when its pin's lease died (a page released, a window
+  // unmapped), so the accessors carry no check.
+  private get descNow(): PortArea {
+    const a = this.descA;
+    return a.lease.live ? a : (this.descA = reopen(a));
+  }
+  private get availNow(): PortArea {
+    const a = this.availA;
+    return a.lease.live ? a : (this.availA = reopen(a));
+  }
+  private get usedNow(): PortArea {
+    const a = this.usedA;
+    return a.lease.live ? a : (this.usedA = reopen(a));
   }
 
   /** zero the areas (RING-20) and set both indices to the start value */
@@ -162,65 +184,80 @@ class SplitDriverRing implements DriverRing {
       bytes += s.len;
       if (i >= readable.length) w += s.len;
     }
-    if (bytes > VRING_MAX_CHAIN_BYTES) return ringError('bad-request', `chain carries ${bytes} bytes > 2^32 (RING-08)`);
+    if (bytes > MAX_CHAIN_BYTES) return ringError('bad-request', `chain carries ${bytes} bytes > 2^32 (RING-08)`);
     return w;
   }
 
   add(readable: readonly Seg[], writable: readonly Seg[], token: number, indirect = false): number | RingError {
     if (this.err) return ringError('broken', `ring broken: ${this.err.detail}`);
+    if (indirect) return this.addIndirect(readable, writable, token);
+    const nr = readable.length;
+    const total = nr + writable.length;
+    if (total === 0 || total > this.num) return this.checkRequest(readable, writable) as RingError;
+    if (this.nFree < total) return ringError('no-space', `${total} descriptors needed, ${this.nFree} free`);
+    // One pass: check each buffer (RING-08 limits; RING-05 order is by construction) and write its
+    // descriptor. The descriptors are free ones the device cannot see until the avail slot below,
+    // so a refused request leaves nothing visible behind.
+    const head = this.freeHead;
+    const D = this.descNow;
+    let i = head;
+    let bytes = 0;
+    let w = 0;
+    for (let k = 0; k < total; k++) {
+      const s = k < nr ? readable[k]! : writable[k - nr]!;
+      const addr = s.addr;
+      const len = s.len;
+      if (!(Number.isSafeInteger(addr) && addr >= 0 && len >>> 0 === len)) return this.checkRequest(readable, writable) as RingError;
+      bytes += len;
+      if (k >= nr) w += len;
+      const d = i * DESC;
+      const next = this.shadowNext[i]!;
+      const more = k < total - 1;
+      const flags = (more ? F_NEXT : 0) | (k >= nr ? F_WRITE : 0);
+      // RING-09: `next` means nothing without NEXT, so the last one is not written (one store less)
+      if (!(storeAddr(D, d + D_ADDR, addr) && D.w32(d + D_LEN, len) && D.w16(d + D_FLAGS, flags) && (!more || D.w16(d + D_NEXT, next)))) {
+        return faultError('writing descriptor', D.fault!, head);
+      }
+      if (more) i = next;
+    }
+    if (bytes > MAX_CHAIN_BYTES) return this.checkRequest(readable, writable) as RingError;
+    return this.expose(head, i, total, token, w);
+  }
+
+  private addIndirect(readable: readonly Seg[], writable: readonly Seg[], token: number): number | RingError {
     const w = this.checkRequest(readable, writable);
     if (typeof w !== 'number') return w;
     const nr = readable.length;
     const total = nr + writable.length;
     const m = this.mem;
-    let head: number;
-    let used: number;
-    if (indirect) {
-      if (!this.indirectOk) return ringError('bad-request', 'indirect descriptors not negotiated or no pool (RING-10)');
-      if (total > this.poolEntries) return ringError('bad-request', `indirect table of ${total} > pool entries ${this.poolEntries}`);
-      if (this.nFree < 1) return ringError('no-space', 'no free descriptor');
-      head = this.freeHead;
-      const table = this.poolBase + head * this.poolEntries * DESC;
-      for (let i = 0; i < total; i++) {
-        const s = i < nr ? readable[i]! : writable[i - nr]!;
-        const d = table + i * DESC;
-        const flags = (i < total - 1 ? VRING_DESC_F_NEXT : 0) | (i >= nr ? VRING_DESC_F_WRITE : 0);
-        const f = writeAddr(m, d + D_ADDR, s.addr) ?? m.write32(d + D_LEN, s.len) ?? m.write16(d + D_FLAGS, flags) ?? m.write16(d + D_NEXT, i + 1 < total ? i + 1 : 0);
-        if (f) return faultError('writing indirect table', f, head);
-      }
-      const D = this.descA;
-      const d = head * DESC;
-      if (!(storeAddr(D, d + D_ADDR, table) && D.w32(d + D_LEN, total * DESC) && D.w16(d + D_FLAGS, VRING_DESC_F_INDIRECT) && D.w16(d + D_NEXT, this.shadowNext[head]!))) {
-        return faultError('writing descriptor', D.fault!, head);
-      }
-      used = 1;
-    } else {
-      if (this.nFree < total) return ringError('no-space', `${total} descriptors needed, ${this.nFree} free`);
-      head = this.freeHead;
-      const D = this.descA;
-      let i = head;
-      for (let k = 0; k < total; k++) {
-        const s = k < nr ? readable[k]! : writable[k - nr]!;
-        const d = i * DESC;
-        const next = this.shadowNext[i]!;
-        const more = k < total - 1;
-        const flags = (more ? VRING_DESC_F_NEXT : 0) | (k >= nr ? VRING_DESC_F_WRITE : 0);
-        // RING-09: `next` means nothing without NEXT, so the last one is not written (one store less)
-        if (!(storeAddr(D, d + D_ADDR, s.addr) && D.w32(d + D_LEN, s.len) && D.w16(d + D_FLAGS, flags) && (!more || D.w16(d + D_NEXT, next)))) {
-          return faultError('writing descriptor', D.fault!, head);
-        }
-        if (more) i = next;
-      }
-      used = total;
+    if (!this.indirectOk) return ringError('bad-request', 'indirect descriptors not negotiated or no pool (RING-10)');
+    if (total > this.poolEntries) return ringError('bad-request', `indirect table of ${total} > pool entries ${this.poolEntries}`);
+    if (this.nFree < 1) return ringError('no-space', 'no free descriptor');
+    const head = this.freeHead;
+    const table = this.poolBase + head * this.poolEntries * DESC;
+    for (let i = 0; i < total; i++) {
+      const s = i < nr ? readable[i]! : writable[i - nr]!;
+      const d = table + i * DESC;
+      const flags = (i < total - 1 ? F_NEXT : 0) | (i >= nr ? F_WRITE : 0);
+      const f = writeAddr(m, d + D_ADDR, s.addr) ?? m.write32(d + D_LEN, s.len) ?? m.write16(d + D_FLAGS, flags) ?? m.write16(d + D_NEXT, i + 1 < total ? i + 1 : 0);
+      if (f) return faultError('writing indirect table', f, head);
     }
-    // the chain's descriptors are written; only now take them off the free list
-    let last = head;
-    for (let k = 1; k < used; k++) last = this.shadowNext[last]!;
+    const D = this.descNow;
+    const d = head * DESC;
+    if (!(storeAddr(D, d + D_ADDR, table) && D.w32(d + D_LEN, total * DESC) && D.w16(d + D_FLAGS, F_INDIRECT) && D.w16(d + D_NEXT, this.shadowNext[head]!))) {
+      return faultError('writing descriptor', D.fault!, head);
+    }
+    return this.expose(head, head, 1, token, w);
+  }
+
+  /** the chain head..last (n ring descriptors) is written: put it in the avail ring and take it off the free list */
+  private expose(head: number, last: number, n: number, token: number, w: number): number | RingError {
     const slot = this.availShadow & this.mask;
-    if (!this.availA.w16(A_RING + slot * SLOT, head)) return faultError('writing avail slot', this.availA.fault!, head);
+    const A = this.availNow;
+    if (!A.w16(A_RING + slot * SLOT, head)) return faultError('writing avail slot', A.fault!, head);
     this.freeHead = this.shadowNext[last]!;
-    this.nFree -= used;
-    this.descCount[head] = used;
+    this.nFree -= n;
+    this.descCount[head] = n;
     this.state[head] = ADDED;
     this.tokens[head] = token;
     this.wBytes[head] = w;
@@ -233,8 +270,9 @@ class SplitDriverRing implements DriverRing {
   publish(): void {
     if (this.published === this.availShadow) return;
     // ORD-01: descriptors and slots above are stored before idx (sequentially consistent simulation)
-    if (!this.availA.w16(A_IDX, this.availShadow)) {
-      this.broken(this.availA.fault!, 'publishing avail idx');
+    const A = this.availNow;
+    if (!A.w16(A_IDX, this.availShadow)) {
+      this.broken(A.fault!, 'publishing avail idx');
       return;
     }
     for (let i = this.published; i !== this.availShadow; i = (i + 1) & 0xffff) {
@@ -255,46 +293,51 @@ class SplitDriverRing implements DriverRing {
     this.kicked = newIdx;
     if (oldIdx === newIdx) return false;
     if (this.eventIdx) {
-      const ev = this.usedA.r16(this.availEventOff);
+      const ev = this.usedNow.r16(this.availEventOff);
       if (ev < 0) return true; // cannot tell: a spurious kick is harmless (NOTIF-04)
       return needEvent(ev, newIdx, oldIdx);
     }
-    const flags = this.usedA.r16(U_FLAGS);
+    const flags = this.usedNow.r16(U_FLAGS);
     if (flags < 0) return true;
-    return (flags & VRING_USED_F_NO_NOTIFY) === 0;
+    return (flags & USED_F_NO_NOTIFY) === 0;
   }
 
   reap(out: UsedOut): boolean | RingError {
     if (this.err) return this.err;
-    const U = this.usedA;
+    const U = this.usedNow;
     const usedIdx = U.r16(U_IDX);
     if (usedIdx < 0) return this.broken(U.fault!, 'reading used idx');
     if (usedIdx === this.lastUsed) return false;
-    const pending = (usedIdx - this.lastUsed) & 0xffff;
-    if (pending > this.nPublished) {
-      return this.broken(ringError('used-idx-jump', `used idx ${usedIdx} is ${pending} ahead of ${this.lastUsed} with ${this.nPublished} published in flight`), '');
-    }
+    if (((usedIdx - this.lastUsed) & 0xffff) > this.nPublished) return this.badUsed(usedIdx, -1, 0);
     // ORD-05: the element is read after idx
     const e = U_RING + (this.lastUsed & this.mask) * ELEM;
     const id = U.r32(e + E_ID);
     const len = id < 0 ? -1 : U.r32(e + E_LEN);
     if (len < 0) return this.broken(U.fault!, 'reading used element');
-    if (id >= this.num || this.state[id] !== PUBLISHED) {
-      return this.broken(ringError('used-id-invalid', `used id ${id} is not a published head in flight`, id < this.num ? id : undefined), '');
-    }
-    if (len > this.wBytes[id]!) {
-      return this.broken(ringError('used-len-too-big', `used len ${len} > ${this.wBytes[id]} writable bytes`, id), '');
-    }
+    if (id >= this.num || this.state[id] !== PUBLISHED || len > this.wBytes[id]!) return this.badUsed(usedIdx, id, len);
     out.head = id;
     out.len = len;
     out.token = this.tokens[id]!;
     this.detach(id);
     this.lastUsed = (this.lastUsed + 1) & 0xffff;
-    if (this.eventIdx && (this.availFlagsShadow & VRING_AVAIL_F_NO_INTERRUPT) === 0) {
+    if (this.eventIdx && (this.availFlagsShadow & AVAIL_F_NO_INTERRUPT) === 0) {
       // like virtqueue_get_buf: move the interrupt threshold along with what we consumed
-      if (!this.availA.w16(this.usedEventOff, this.lastUsed)) return this.broken(this.availA.fault!, 'writing used_event');
+      const A = this.availNow;
+      if (!A.w16(this.usedEventOff, this.lastUsed)) return this.broken(A.fault!, 'writing used_event');
     }
     return true;
+  }
+
+  /** RING-15: what the device put in the used ring breaks the ring (out of line: keeps reap small) */
+  private badUsed(usedIdx: number, id: number, len: number): RingError {
+    const pending = (usedIdx - this.lastUsed) & 0xffff;
+    const e =
+      id < 0
+        ? ringError('used-idx-jump', `used idx ${usedIdx} is ${pending} ahead of ${this.lastUsed} with ${this.nPublished} published in flight`)
+        : id >= this.num || this.state[id] !== PUBLISHED
+          ? ringError('used-id-invalid', `used id ${id} is not a published head in flight`, id < this.num ? id : undefined)
+          : ringError('used-len-too-big', `used len ${len} > ${this.wBytes[id]} writable bytes`, id);
+    return this.broken(e, '');
   }
 
   private detach(head: number): void {
@@ -310,21 +353,22 @@ class SplitDriverRing implements DriverRing {
   }
 
   disableCallbacks(): void {
-    if ((this.availFlagsShadow & VRING_AVAIL_F_NO_INTERRUPT) !== 0) return;
-    this.availFlagsShadow |= VRING_AVAIL_F_NO_INTERRUPT;
+    if ((this.availFlagsShadow & AVAIL_F_NO_INTERRUPT) !== 0) return;
+    this.availFlagsShadow |= AVAIL_F_NO_INTERRUPT;
     // NOTIF-02: with event idx avail.flags stays 0; the device then steers by used_event only
-    if (!this.eventIdx && !this.availA.w16(A_FLAGS, this.availFlagsShadow)) this.broken(this.availA.fault!, 'writing avail flags');
+    const A = this.availNow;
+    if (!this.eventIdx && !A.w16(A_FLAGS, this.availFlagsShadow)) this.broken(A.fault!, 'writing avail flags');
   }
 
   enableCallbacks(): boolean {
-    const A = this.availA;
-    if ((this.availFlagsShadow & VRING_AVAIL_F_NO_INTERRUPT) !== 0) {
-      this.availFlagsShadow &= ~VRING_AVAIL_F_NO_INTERRUPT;
+    const A = this.availNow;
+    if ((this.availFlagsShadow & AVAIL_F_NO_INTERRUPT) !== 0) {
+      this.availFlagsShadow &= ~AVAIL_F_NO_INTERRUPT;
       if (!this.eventIdx && !A.w16(A_FLAGS, this.availFlagsShadow)) this.broken(A.fault!, 'writing avail flags');
     }
     if (this.eventIdx && !A.w16(this.usedEventOff, this.lastUsed)) this.broken(A.fault!, 'writing used_event');
     // NOTIF-05: full barrier, then re-check, or a completion that raced the enable is lost
-    const usedIdx = this.usedA.r16(U_IDX);
+    const usedIdx = this.usedNow.r16(U_IDX);
     if (usedIdx < 0) return false;
     return usedIdx === this.lastUsed;
   }

@@ -29,17 +29,34 @@ export function grantsOf(port: MemPort, explicit?: readonly Seg[]): Grants {
       merged[merged.length - 1] = { addr: last.addr, len: Math.max(last.len, r.addr + r.len - last.addr) };
     } else merged.push(r);
   }
-  const starts = Float64Array.from(merged, (r) => r.addr);
-  const ends = Float64Array.from(merged, (r) => r.addr + r.len);
-  const n = merged.length;
-  return {
-    ranges: merged,
-    covers(addr: number, len: number): boolean {
-      const end = addr + len;
-      for (let k = 0; k < n; k++) {
-        if (addr >= starts[k]! && end <= ends[k]!) return true;
-      }
-      return false;
-    },
-  };
+  return new GrantList(merged);
+}
+
+/**
+ * Sorted, merged ranges. `covers` is on every descriptor the device reads, so the first range (on
+ * MIC usually the only one: one BAR0 aperture) is held in two fields and checked before the rest.
+ */
+class GrantList implements Grants {
+  private readonly start0: number;
+  private readonly end0: number;
+  private readonly starts: Float64Array;
+  private readonly ends: Float64Array;
+
+  constructor(readonly ranges: readonly Seg[]) {
+    this.starts = Float64Array.from(ranges, (r) => r.addr);
+    this.ends = Float64Array.from(ranges, (r) => r.addr + r.len);
+    this.start0 = ranges.length > 0 ? this.starts[0]! : 0;
+    this.end0 = ranges.length > 0 ? this.ends[0]! : -1;
+  }
+
+  covers(addr: number, len: number): boolean {
+    const end = addr + len;
+    if (addr >= this.start0 && end <= this.end0) return true;
+    const starts = this.starts;
+    const ends = this.ends;
+    for (let k = 1; k < starts.length; k++) {
+      if (addr >= starts[k]! && end <= ends[k]!) return true;
+    }
+    return false;
+  }
 }
