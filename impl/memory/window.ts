@@ -20,7 +20,7 @@
  *    leaf ports themselves never fault inside their own range (true of every port in impl/memory).
  */
 import type { Lease, MemFault, MemPort, Pin, Window, WindowedView } from '../../model/contract/memory.ts';
-import { LeaseImpl } from './lease.ts';
+import { LeaseImpl, leaseOver } from './lease.ts';
 import { checkRange, MAX_FRESH_READ, memFault, u64Bits, validU8, validU16, validU32 } from './fault.ts';
 import { SparseMemoryImpl } from './sparse.ts';
 import { leavesOf, type Leaf, type Resolvable, type SparseSpot } from './leaves.ts';
@@ -37,27 +37,15 @@ interface MappedWindow extends Window {
   /** the target as a plain windowed view (the SMPT window inside the card's physical space) */
   readonly nested: WindowedViewImpl | undefined;
   /** the leases of pins taken through this window, by the target's lease; killed by unmap */
-  readonly leases: Map<Lease, LeaseImpl | ChainedLease>;
-}
-
-/** a lease that is live while it is not killed and its target's is (a target port of another implementation) */
-class ChainedLease implements Lease {
-  private dead = false;
-  constructor(private readonly inner: Lease) {}
-  get live(): boolean {
-    return !this.dead && this.inner.live;
-  }
-  kill(): void {
-    this.dead = true;
-  }
+  readonly leases: Map<Lease, LeaseImpl>;
 }
 
 /** the window's lease over a target lease: one per target lease, so repeated pins share it */
-function leaseThrough(w: MappedWindow, inner: Lease): Lease {
+function leaseThrough(w: MappedWindow, inner: Lease): LeaseImpl {
   const had = w.leases.get(inner);
   if (had !== undefined && had.live) return had;
   for (const [k, v] of w.leases) if (!v.live) w.leases.delete(k);
-  const lease = inner instanceof LeaseImpl ? inner.derive() : new ChainedLease(inner);
+  const lease = inner instanceof LeaseImpl ? inner.derive() : leaseOver(inner);
   w.leases.set(inner, lease);
   return lease;
 }

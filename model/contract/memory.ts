@@ -63,6 +63,12 @@ export interface MemPort {
  */
 export interface Lease {
   readonly live: boolean;
+  /**
+   * Call `onDeath` once when the lease dies (at once if it is dead already). A holder that watches
+   * needs no check per access: it swaps its direct path out when told. Callbacks run inside the
+   * operation that killed the lease (a fill, an unmap), so they must only note the fact.
+   */
+  watch(onDeath: () => void): void;
 }
 
 /** Direct access to a pinned range: byte i of `view` is byte addr+i of the port while `lease.live`. */

@@ -13,7 +13,7 @@ import { availUsedEventOffset, usedAvailEventOffset, availSize, usedSize, descTa
 import { checkPlacement, needEvent, RING_OFFSETS } from './geometry.ts';
 import { faultError, ringError } from './errors.ts';
 import { grantsOf, type Grants } from './grants.ts';
-import { openArea, reopen, type PortArea } from './area.ts';
+import { openArea, type PortArea } from './area.ts';
 
 const { D_ADDR, D_LEN, D_FLAGS, D_NEXT, DESC, SLOT, ELEM, E_ID, E_LEN, A_FLAGS, A_IDX, A_RING, U_FLAGS, U_IDX, U_RING } = RING_OFFSETS;
 // the flag values as module consts: an imported binding read on the hot path measured slower
@@ -103,10 +103,10 @@ class SplitDeviceRing implements DeviceRing {
     this.mask = num - 1;
     this.bufMem = cfg.bufMem;
     this.grants = grantsOf(cfg.bufMem, cfg.grants);
-    this.descA = openArea(cfg.ringMem, cfg.descAddr, descTableSize(num), 'read');
-    this.availA = openArea(cfg.ringMem, cfg.availAddr, availSize(num), 'read');
-    this.usedA = openArea(cfg.usedMem, cfg.usedAddr, usedSize(num), 'write');
-    this.tableA = openArea(cfg.bufMem, 0, 0, 'none');
+    this.descA = openArea(cfg.ringMem, cfg.descAddr, descTableSize(num), 'read', (a) => (this.descA = a));
+    this.availA = openArea(cfg.ringMem, cfg.availAddr, availSize(num), 'read', (a) => (this.availA = a));
+    this.usedA = openArea(cfg.usedMem, cfg.usedAddr, usedSize(num), 'write', (a) => (this.usedA = a));
+    this.tableA = openArea(cfg.bufMem, 0, 0, 'none', () => undefined);
     this.usedEventOff = availUsedEventOffset(num);
     this.availEventOff = usedAvailEventOffset(num);
     this.eventIdx = cfg.eventIdx;
@@ -117,21 +117,6 @@ class SplitDeviceRing implements DeviceRing {
     this.lastAvail = this.start;
     this.used = this.start;
     this.notifiedUsed = this.start;
-  }
-
-  // Each area once per operation: re-opened when its pin's lease died (a page released, a window
-  // unmapped), so the accessors carry no check.
-  private get descNow(): PortArea {
-    const a = this.descA;
-    return a.lease.live ? a : (this.descA = reopen(a));
-  }
-  private get availNow(): PortArea {
-    const a = this.availA;
-    return a.lease.live ? a : (this.availA = reopen(a));
-  }
-  private get usedNow(): PortArea {
-    const a = this.usedA;
-    return a.lease.live ? a : (this.usedA = reopen(a));
   }
 
   get lastAvailIdx(): number {
@@ -177,7 +162,7 @@ class SplitDeviceRing implements DeviceRing {
 
   available(): number | RingError {
     if (this.err) return this.err;
-    const A = this.availNow;
+    const A = this.availA;
     const idx = A.r16(A_IDX);
     if (idx < 0) return this.faulted('reading avail idx', A);
     const n = (idx - this.lastAvail) & 0xffff;
@@ -207,84 +192,95 @@ class SplitDeviceRing implements DeviceRing {
    * One chain, bounded: at most num ring descriptors (RING-08), at most len/16 entries of one
    * indirect table, and at most num data descriptors in total (errata 5.9: indirect entries
    * count), so a walk reads at most num + 2 descriptors (num buffers, the INDIRECT pointer, and
-   * the one that breaks a limit).
+   * the one that breaks a limit). The ring part is here; an INDIRECT descriptor hands over to
+   * walkTable (kept apart so this loop stays small enough for the optimizer to inline).
    */
   private walk(head: number, chain: Chain): RingError | undefined {
     const limit = this.num;
-    let area = this.descNow;
-    let tableLen = this.num;
-    let inIndirect = false;
+    const D = this.descA;
+    chain.head = head;
+    chain.nReadable = 0;
+    chain.nWritable = 0;
+    chain.readableBytes = 0;
+    chain.writableBytes = 0;
+    chain.steps = 0;
     let i = head;
-    let ringVisits = 0;
-    let tableVisits = 0;
-    let data = 0;
-    let nr = 0;
-    let nw = 0;
-    let rBytes = 0;
-    let wBytes = 0;
-    let steps = 0;
-    const rAddr = chain.rAddr;
-    const rLen = chain.rLen;
-    const wAddr = chain.wAddr;
-    const wLen = chain.wLen;
-    for (;;) {
-      if (inIndirect) {
-        if (++tableVisits > tableLen) return refusal(W_TABLE_LOOP, head, i, tableLen, 0);
-      } else if (++ringVisits > limit) {
-        return refusal(W_RING_LOOP, head, i, limit, 0);
-      }
+    for (let visits = 1; ; visits++) {
+      if (visits > limit) return refusal(W_RING_LOOP, head, i, limit, 0);
       const d = i * DESC;
-      steps++;
+      chain.steps++;
       this.steps++;
       // the u64 address as two little-endian halves: no BigInt on the hot path
-      const lo = area.r32(d + D_ADDR);
-      const hi = lo < 0 ? -1 : area.r32(d + D_ADDR + 4);
-      const len = hi < 0 ? -1 : area.r32(d + D_LEN);
-      const flags = len < 0 ? -1 : area.r16(d + D_FLAGS);
-      if (flags < 0) return faultError('reading descriptor', area.fault!, head);
+      const lo = D.r32(d + D_ADDR);
+      const hi = lo < 0 ? -1 : D.r32(d + D_ADDR + 4);
+      const len = hi < 0 ? -1 : D.r32(d + D_LEN);
+      const flags = len < 0 ? -1 : D.r16(d + D_FLAGS);
+      if (flags < 0) return faultError('reading descriptor', D.fault!, head);
       if (hi >= 0x200000) return refusal(W_ADDR_53, head, i, 0, 0);
       const addr = hi * 0x1_0000_0000 + lo;
-      if ((flags & F_INDIRECT) !== 0) {
-        if (!this.indirectOk) return refusal(W_INDIRECT_OFF, head, i, 0, 0);
-        if (inIndirect) return refusal(W_INDIRECT_NESTED, head, i, 0, 0);
-        if ((flags & F_NEXT) !== 0) return refusal(W_INDIRECT_NEXT, head, i, 0, 0);
-        if (len === 0 || len % DESC !== 0) return refusal(W_INDIRECT_LEN, head, i, len, 0);
-        if (!this.grants.covers(addr, len)) return refusal(W_TABLE_OUTSIDE, head, i, addr, len);
-        // RING-12: WRITE on the pointer descriptor is ignored
-        area = this.tableA;
-        area.retarget(addr);
-        tableLen = len / DESC;
-        inIndirect = true;
-        i = 0;
-        continue;
-      }
-      if (++data > limit) return refusal(W_TOO_MANY, head, i, limit, 0);
-      if (!this.grants.covers(addr, len)) return refusal(W_BUF_OUTSIDE, head, i, addr, len);
-      if ((flags & F_WRITE) !== 0) {
-        wAddr[nw] = addr;
-        wLen[nw] = len;
-        nw++;
-        wBytes += len;
-      } else {
-        if (nw > 0) return refusal(W_READ_AFTER_WRITE, head, i, 0, 0);
-        rAddr[nr] = addr;
-        rLen[nr] = len;
-        nr++;
-        rBytes += len;
-      }
-      if (rBytes + wBytes > MAX_CHAIN_BYTES) return refusal(W_BYTES, head, i, 0, 0);
-      if ((flags & F_NEXT) === 0) break;
-      const next = area.r16(d + D_NEXT);
-      if (next < 0) return faultError('reading descriptor', area.fault!, head);
-      if (next >= tableLen) return refusal(W_NEXT_RANGE, head, i, next, tableLen);
+      if ((flags & F_INDIRECT) !== 0) return this.walkTable(head, chain, i, addr, len, flags);
+      const e = this.take(head, chain, i, addr, len, flags);
+      if (e !== undefined) return e;
+      if ((flags & F_NEXT) === 0) return undefined;
+      const next = D.r16(d + D_NEXT);
+      if (next < 0) return faultError('reading descriptor', D.fault!, head);
+      if (next >= limit) return refusal(W_NEXT_RANGE, head, i, next, limit);
       i = next;
     }
-    chain.head = head;
-    chain.nReadable = nr;
-    chain.nWritable = nw;
-    chain.readableBytes = rBytes;
-    chain.writableBytes = wBytes;
-    chain.steps = steps;
+  }
+
+  /** descriptor i of the ring is INDIRECT: check it (RING-10/11, FEAT-06), then walk its table to the end of the chain */
+  private walkTable(head: number, chain: Chain, i: number, table: number, bytes: number, flags: number): RingError | undefined {
+    if (!this.indirectOk) return refusal(W_INDIRECT_OFF, head, i, 0, 0);
+    if ((flags & F_NEXT) !== 0) return refusal(W_INDIRECT_NEXT, head, i, 0, 0);
+    if (bytes === 0 || bytes % DESC !== 0) return refusal(W_INDIRECT_LEN, head, i, bytes, 0);
+    if (!this.grants.covers(table, bytes)) return refusal(W_TABLE_OUTSIDE, head, i, table, bytes);
+    // RING-12: WRITE on the pointer descriptor is ignored
+    const T = this.tableA;
+    T.retarget(table);
+    const tableLen = bytes / DESC;
+    let j = 0;
+    for (let visits = 1; ; visits++) {
+      if (visits > tableLen) return refusal(W_TABLE_LOOP, head, j, tableLen, 0);
+      const d = j * DESC;
+      chain.steps++;
+      this.steps++;
+      const lo = T.r32(d + D_ADDR);
+      const hi = lo < 0 ? -1 : T.r32(d + D_ADDR + 4);
+      const len = hi < 0 ? -1 : T.r32(d + D_LEN);
+      const f = len < 0 ? -1 : T.r16(d + D_FLAGS);
+      if (f < 0) return faultError('reading descriptor', T.fault!, head);
+      if (hi >= 0x200000) return refusal(W_ADDR_53, head, j, 0, 0);
+      if ((f & F_INDIRECT) !== 0) return refusal(W_INDIRECT_NESTED, head, j, 0, 0);
+      const e = this.take(head, chain, j, hi * 0x1_0000_0000 + lo, len, f);
+      if (e !== undefined) return e;
+      if ((f & F_NEXT) === 0) return undefined;
+      const next = T.r16(d + D_NEXT);
+      if (next < 0) return faultError('reading descriptor', T.fault!, head);
+      if (next >= tableLen) return refusal(W_NEXT_RANGE, head, j, next, tableLen);
+      j = next;
+    }
+  }
+
+  /** one data descriptor (entry i of its table) into the chain: limits (RING-08), window (FEAT-06), order (RING-05) */
+  private take(head: number, chain: Chain, i: number, addr: number, len: number, flags: number): RingError | undefined {
+    const nr = chain.nReadable;
+    const nw = chain.nWritable;
+    if (nr + nw >= this.num) return refusal(W_TOO_MANY, head, i, this.num, 0);
+    if (!this.grants.covers(addr, len)) return refusal(W_BUF_OUTSIDE, head, i, addr, len);
+    if ((flags & F_WRITE) !== 0) {
+      chain.wAddr[nw] = addr;
+      chain.wLen[nw] = len;
+      chain.nWritable = nw + 1;
+      chain.writableBytes += len;
+    } else {
+      if (nw > 0) return refusal(W_READ_AFTER_WRITE, head, i, 0, 0);
+      chain.rAddr[nr] = addr;
+      chain.rLen[nr] = len;
+      chain.nReadable = nr + 1;
+      chain.readableBytes += len;
+    }
+    if (chain.readableBytes + chain.writableBytes > MAX_CHAIN_BYTES) return refusal(W_BYTES, head, i, 0, 0);
     return undefined;
   }
 
@@ -295,7 +291,7 @@ class SplitDeviceRing implements DeviceRing {
     if (held === 0) return refusal(P_NOT_HELD, head, 0, 0, 0);
     // RING-16: never overstate what was written
     if (!(len >>> 0 === len && len < held)) return refusal(P_LEN, head, 0, len, held - 1);
-    const U = this.usedNow;
+    const U = this.usedA;
     const e = U_RING + (this.used & this.mask) * ELEM;
     if (!(U.w32(e + E_ID, head) && U.w32(e + E_LEN, len))) return this.faulted('writing used element', U, head);
     // ORD-03: element (and data) before idx
@@ -315,11 +311,11 @@ class SplitDeviceRing implements DeviceRing {
     this.notifiedUsed = this.used;
     // the used idx store is ordered before these reads (pairs with the driver's enableCallbacks)
     if (!this.eventIdx) {
-      const flags = this.availNow.r16(A_FLAGS);
+      const flags = this.availA.r16(A_FLAGS);
       if (flags < 0) return true;
       return (flags & AVAIL_F_NO_INTERRUPT) === 0;
     }
-    const ev = this.availNow.r16(this.usedEventOff);
+    const ev = this.availA.r16(this.usedEventOff);
     if (ev < 0) return true;
     if (completed > 0xffff) return true;
     return needEvent(ev, this.used, old);
@@ -327,13 +323,13 @@ class SplitDeviceRing implements DeviceRing {
 
   disableNotify(): void {
     if (this.eventIdx || this.err) return;
-    const U = this.usedNow;
+    const U = this.usedA;
     if (!U.w16(U_FLAGS, USED_F_NO_NOTIFY)) this.faulted('writing used flags', U);
   }
 
   enableNotify(): boolean {
     if (this.err) return true;
-    const U = this.usedNow;
+    const U = this.usedA;
     const ok = this.eventIdx ? U.w16(this.availEventOff, this.lastAvail) : U.w16(U_FLAGS, 0);
     if (!ok) {
       this.faulted('enabling notifications', U);

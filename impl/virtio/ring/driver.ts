@@ -16,7 +16,7 @@ import {
 } from '../../../model/layout/vring.ts';
 import { checkPlacement, needEvent, RING_OFFSETS } from './geometry.ts';
 import { faultError, isFault, ringError } from './errors.ts';
-import { openArea, reopen, type PortArea } from './area.ts';
+import { openArea, type PortArea } from './area.ts';
 
 const { D_ADDR, D_LEN, D_FLAGS, D_NEXT, DESC, SLOT, ELEM, E_ID, E_LEN, A_FLAGS, A_IDX, A_RING, U_FLAGS, U_IDX, U_RING } = RING_OFFSETS;
 // the flag values as module consts: an imported binding read on the hot path measured slower
@@ -88,9 +88,9 @@ class SplitDriverRing implements DriverRing {
     this.num = num;
     this.mask = num - 1;
     this.mem = cfg.mem;
-    this.descA = openArea(cfg.mem, cfg.descAddr, descTableSize(num), 'write');
-    this.availA = openArea(cfg.mem, cfg.availAddr, availSize(num), 'write');
-    this.usedA = openArea(cfg.mem, cfg.usedAddr, usedSize(num), 'read');
+    this.descA = openArea(cfg.mem, cfg.descAddr, descTableSize(num), 'write', (a) => (this.descA = a));
+    this.availA = openArea(cfg.mem, cfg.availAddr, availSize(num), 'write', (a) => (this.availA = a));
+    this.usedA = openArea(cfg.mem, cfg.usedAddr, usedSize(num), 'read', (a) => (this.usedA = a));
     this.usedEventOff = availUsedEventOffset(num);
     this.availEventOff = usedAvailEventOffset(num);
     this.eventIdx = cfg.eventIdx;
@@ -110,21 +110,6 @@ class SplitDriverRing implements DriverRing {
     this.published = start;
     this.kicked = start;
     this.lastUsed = start;
-  }
-
-  // Each area once per operation: re-opened when its pin's lease died (a page released, a window
-  // unmapped), so the accessors carry no check.
-  private get descNow(): PortArea {
-    const a = this.descA;
-    return a.lease.live ? a : (this.descA = reopen(a));
-  }
-  private get availNow(): PortArea {
-    const a = this.availA;
-    return a.lease.live ? a : (this.availA = reopen(a));
-  }
-  private get usedNow(): PortArea {
-    const a = this.usedA;
-    return a.lease.live ? a : (this.usedA = reopen(a));
   }
 
   /** zero the areas (RING-20) and set both indices to the start value */
@@ -189,17 +174,15 @@ class SplitDriverRing implements DriverRing {
   }
 
   add(readable: readonly Seg[], writable: readonly Seg[], token: number, indirect = false): number | RingError {
-    if (this.err) return ringError('broken', `ring broken: ${this.err.detail}`);
-    if (indirect) return this.addIndirect(readable, writable, token);
     const nr = readable.length;
     const total = nr + writable.length;
-    if (total === 0 || total > this.num) return this.checkRequest(readable, writable) as RingError;
-    if (this.nFree < total) return ringError('no-space', `${total} descriptors needed, ${this.nFree} free`);
+    // the usual case here, everything else (errors, indirect) in addOther: keeps this one small
+    if (indirect || this.err !== undefined || total === 0 || total > this.nFree) return this.addOther(readable, writable, token, indirect);
     // One pass: check each buffer (RING-08 limits; RING-05 order is by construction) and write its
-    // descriptor. The descriptors are free ones the device cannot see until the avail slot below,
-    // so a refused request leaves nothing visible behind.
+    // descriptor. The descriptors are free ones the device cannot see until the avail slot is
+    // written (expose), so a refused request leaves nothing visible behind.
     const head = this.freeHead;
-    const D = this.descNow;
+    const D = this.descA;
     let i = head;
     let bytes = 0;
     let w = 0;
@@ -207,28 +190,30 @@ class SplitDriverRing implements DriverRing {
       const s = k < nr ? readable[k]! : writable[k - nr]!;
       const addr = s.addr;
       const len = s.len;
-      if (!(Number.isSafeInteger(addr) && addr >= 0 && len >>> 0 === len)) return this.checkRequest(readable, writable) as RingError;
+      if (!(Number.isSafeInteger(addr) && addr >= 0 && len >>> 0 === len)) return this.addOther(readable, writable, token, false);
       bytes += len;
       if (k >= nr) w += len;
       const d = i * DESC;
       const next = this.shadowNext[i]!;
       const more = k < total - 1;
-      const flags = (more ? F_NEXT : 0) | (k >= nr ? F_WRITE : 0);
       // RING-09: `next` means nothing without NEXT, so the last one is not written (one store less)
-      if (!(storeAddr(D, d + D_ADDR, addr) && D.w32(d + D_LEN, len) && D.w16(d + D_FLAGS, flags) && (!more || D.w16(d + D_NEXT, next)))) {
+      if (!(storeAddr(D, d + D_ADDR, addr) && D.w32(d + D_LEN, len) && D.w16(d + D_FLAGS, (more ? F_NEXT : 0) | (k >= nr ? F_WRITE : 0)) && (!more || D.w16(d + D_NEXT, next)))) {
         return faultError('writing descriptor', D.fault!, head);
       }
       if (more) i = next;
     }
-    if (bytes > MAX_CHAIN_BYTES) return this.checkRequest(readable, writable) as RingError;
+    if (bytes > MAX_CHAIN_BYTES) return this.addOther(readable, writable, token, false);
     return this.expose(head, i, total, token, w);
   }
 
-  private addIndirect(readable: readonly Seg[], writable: readonly Seg[], token: number): number | RingError {
+  /** add() for everything but a valid direct chain that fits: the ring's error, the request's, no space, or an indirect chain */
+  private addOther(readable: readonly Seg[], writable: readonly Seg[], token: number, indirect: boolean): number | RingError {
+    if (this.err) return ringError('broken', `ring broken: ${this.err.detail}`);
     const w = this.checkRequest(readable, writable);
     if (typeof w !== 'number') return w;
     const nr = readable.length;
     const total = nr + writable.length;
+    if (!indirect) return ringError('no-space', `${total} descriptors needed, ${this.nFree} free`);
     const m = this.mem;
     if (!this.indirectOk) return ringError('bad-request', 'indirect descriptors not negotiated or no pool (RING-10)');
     if (total > this.poolEntries) return ringError('bad-request', `indirect table of ${total} > pool entries ${this.poolEntries}`);
@@ -242,7 +227,7 @@ class SplitDriverRing implements DriverRing {
       const f = writeAddr(m, d + D_ADDR, s.addr) ?? m.write32(d + D_LEN, s.len) ?? m.write16(d + D_FLAGS, flags) ?? m.write16(d + D_NEXT, i + 1 < total ? i + 1 : 0);
       if (f) return faultError('writing indirect table', f, head);
     }
-    const D = this.descNow;
+    const D = this.descA;
     const d = head * DESC;
     if (!(storeAddr(D, d + D_ADDR, table) && D.w32(d + D_LEN, total * DESC) && D.w16(d + D_FLAGS, F_INDIRECT) && D.w16(d + D_NEXT, this.shadowNext[head]!))) {
       return faultError('writing descriptor', D.fault!, head);
@@ -253,7 +238,7 @@ class SplitDriverRing implements DriverRing {
   /** the chain head..last (n ring descriptors) is written: put it in the avail ring and take it off the free list */
   private expose(head: number, last: number, n: number, token: number, w: number): number | RingError {
     const slot = this.availShadow & this.mask;
-    const A = this.availNow;
+    const A = this.availA;
     if (!A.w16(A_RING + slot * SLOT, head)) return faultError('writing avail slot', A.fault!, head);
     this.freeHead = this.shadowNext[last]!;
     this.nFree -= n;
@@ -270,7 +255,7 @@ class SplitDriverRing implements DriverRing {
   publish(): void {
     if (this.published === this.availShadow) return;
     // ORD-01: descriptors and slots above are stored before idx (sequentially consistent simulation)
-    const A = this.availNow;
+    const A = this.availA;
     if (!A.w16(A_IDX, this.availShadow)) {
       this.broken(A.fault!, 'publishing avail idx');
       return;
@@ -293,18 +278,18 @@ class SplitDriverRing implements DriverRing {
     this.kicked = newIdx;
     if (oldIdx === newIdx) return false;
     if (this.eventIdx) {
-      const ev = this.usedNow.r16(this.availEventOff);
+      const ev = this.usedA.r16(this.availEventOff);
       if (ev < 0) return true; // cannot tell: a spurious kick is harmless (NOTIF-04)
       return needEvent(ev, newIdx, oldIdx);
     }
-    const flags = this.usedNow.r16(U_FLAGS);
+    const flags = this.usedA.r16(U_FLAGS);
     if (flags < 0) return true;
     return (flags & USED_F_NO_NOTIFY) === 0;
   }
 
   reap(out: UsedOut): boolean | RingError {
     if (this.err) return this.err;
-    const U = this.usedNow;
+    const U = this.usedA;
     const usedIdx = U.r16(U_IDX);
     if (usedIdx < 0) return this.broken(U.fault!, 'reading used idx');
     if (usedIdx === this.lastUsed) return false;
@@ -322,7 +307,7 @@ class SplitDriverRing implements DriverRing {
     this.lastUsed = (this.lastUsed + 1) & 0xffff;
     if (this.eventIdx && (this.availFlagsShadow & AVAIL_F_NO_INTERRUPT) === 0) {
       // like virtqueue_get_buf: move the interrupt threshold along with what we consumed
-      const A = this.availNow;
+      const A = this.availA;
       if (!A.w16(this.usedEventOff, this.lastUsed)) return this.broken(A.fault!, 'writing used_event');
     }
     return true;
@@ -356,19 +341,19 @@ class SplitDriverRing implements DriverRing {
     if ((this.availFlagsShadow & AVAIL_F_NO_INTERRUPT) !== 0) return;
     this.availFlagsShadow |= AVAIL_F_NO_INTERRUPT;
     // NOTIF-02: with event idx avail.flags stays 0; the device then steers by used_event only
-    const A = this.availNow;
+    const A = this.availA;
     if (!this.eventIdx && !A.w16(A_FLAGS, this.availFlagsShadow)) this.broken(A.fault!, 'writing avail flags');
   }
 
   enableCallbacks(): boolean {
-    const A = this.availNow;
+    const A = this.availA;
     if ((this.availFlagsShadow & AVAIL_F_NO_INTERRUPT) !== 0) {
       this.availFlagsShadow &= ~AVAIL_F_NO_INTERRUPT;
       if (!this.eventIdx && !A.w16(A_FLAGS, this.availFlagsShadow)) this.broken(A.fault!, 'writing avail flags');
     }
     if (this.eventIdx && !A.w16(this.usedEventOff, this.lastUsed)) this.broken(A.fault!, 'writing used_event');
     // NOTIF-05: full barrier, then re-check, or a completion that raced the enable is lost
-    const usedIdx = this.usedNow.r16(U_IDX);
+    const usedIdx = this.usedA.r16(U_IDX);
     if (usedIdx < 0) return false;
     return usedIdx === this.lastUsed;
   }
