@@ -285,40 +285,44 @@ class SplitDeviceRing implements DeviceRing {
   }
 
   push(head: number, len: number): RingError | undefined {
-    if (this.err) return this.err;
     // a u32 compare covers "integer" and "not negative" at once; held is writable bytes + 1, 0 if not held
     const held = head >>> 0 === head && head < this.num ? this.heldW[head]! : 0;
-    if (held === 0) return refusal(P_NOT_HELD, head, 0, 0, 0);
     // RING-16: never overstate what was written
-    if (!(len >>> 0 === len && len < held)) return refusal(P_LEN, head, 0, len, held - 1);
+    if (this.err !== undefined || held === 0 || !(len >>> 0 === len && len < held)) return this.pushRefused(head, len, held);
     const U = this.usedA;
-    const e = U_RING + (this.used & this.mask) * ELEM;
-    if (!(U.w32(e + E_ID, head) && U.w32(e + E_LEN, len))) return this.faulted('writing used element', U, head);
+    const used = this.used;
+    const e = U_RING + (used & this.mask) * ELEM;
+    const next = (used + 1) & 0xffff;
     // ORD-03: element (and data) before idx
-    const next = (this.used + 1) & 0xffff;
-    if (!U.w16(U_IDX, next)) return this.faulted('writing used idx', U, head);
+    if (!(U.w32(e + E_ID, head) && U.w32(e + E_LEN, len) && U.w16(U_IDX, next))) return this.faulted('writing used ring', U, head);
     this.used = next;
     this.completed++;
     this.heldW[head] = 0;
     return undefined;
   }
 
+  private pushRefused(head: number, len: number, held: number): RingError {
+    if (this.err) return this.err;
+    return held === 0 ? refusal(P_NOT_HELD, head, 0, 0, 0) : refusal(P_LEN, head, 0, len, held - 1);
+  }
+
   needNotify(): boolean {
-    if (this.completed === 0) return false;
     const completed = this.completed;
+    if (completed === 0) return false;
     const old = this.notifiedUsed;
     this.completed = 0;
     this.notifiedUsed = this.used;
-    // the used idx store is ordered before these reads (pairs with the driver's enableCallbacks)
-    if (!this.eventIdx) {
-      const flags = this.availA.r16(A_FLAGS);
-      if (flags < 0) return true;
-      return (flags & AVAIL_F_NO_INTERRUPT) === 0;
-    }
+    // the used idx store is ordered before these reads (pairs with the driver's enableCallbacks);
+    // a flag we cannot read: notify (a spurious interrupt is harmless)
+    if (this.eventIdx) return this.notifyByEvent(completed, old);
+    const flags = this.availA.r16(A_FLAGS);
+    return flags < 0 || (flags & AVAIL_F_NO_INTERRUPT) === 0;
+  }
+
+  /** NOTIF-02: with event index, notify when the used idx passes the driver's used_event */
+  private notifyByEvent(completed: number, old: number): boolean {
     const ev = this.availA.r16(this.usedEventOff);
-    if (ev < 0) return true;
-    if (completed > 0xffff) return true;
-    return needEvent(ev, this.used, old);
+    return ev < 0 || completed > 0xffff || needEvent(ev, this.used, old);
   }
 
   disableNotify(): void {

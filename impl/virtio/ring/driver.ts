@@ -37,14 +37,17 @@ const U32_MAX = 0xffffffff;
 /** a u64 address as two little-endian halves (addresses are < 2^53): no BigInt on the hot path */
 function writeAddr(m: MemPort, at: number, addr: number): MemFault | undefined {
   const lo = addr >>> 0;
-  return m.write32(at, lo) ?? m.write32(at + 4, (addr - lo) / 0x1_0000_0000);
+  return m.write32(at, lo) ?? m.write32(at + 4, (addr - lo) * TWO_TO_MINUS_32);
 }
 
 /** the same into a ring area; false when the port faulted */
 function storeAddr(a: PortArea, at: number, addr: number): boolean {
   const lo = addr >>> 0;
-  return a.w32(at, lo) && a.w32(at + 4, (addr - lo) / 0x1_0000_0000);
+  return a.w32(at, lo) && a.w32(at + 4, (addr - lo) * TWO_TO_MINUS_32);
 }
+
+/** 2^-32: scaling by a power of two is exact, and a multiply is cheaper than a divide */
+const TWO_TO_MINUS_32 = 1 / 0x1_0000_0000;
 
 class SplitDriverRing implements DriverRing {
   readonly num: number;
@@ -190,7 +193,8 @@ class SplitDriverRing implements DriverRing {
       const s = k < nr ? readable[k]! : writable[k - nr]!;
       const addr = s.addr;
       const len = s.len;
-      if (!(Number.isSafeInteger(addr) && addr >= 0 && len >>> 0 === len)) return this.addOther(readable, writable, token, false);
+      // an address in int32 range is an integer without the float rounding isSafeInteger costs
+      if (!(addr >= 0 && ((addr | 0) === addr || Number.isSafeInteger(addr)) && len >>> 0 === len)) return this.addOther(readable, writable, token, false);
       bytes += len;
       if (k >= nr) w += len;
       const d = i * DESC;
@@ -253,21 +257,22 @@ class SplitDriverRing implements DriverRing {
   }
 
   publish(): void {
-    if (this.published === this.availShadow) return;
+    const avail = this.availShadow;
+    let i = this.published;
+    if (i === avail) return;
     // ORD-01: descriptors and slots above are stored before idx (sequentially consistent simulation)
-    const A = this.availA;
-    if (!A.w16(A_IDX, this.availShadow)) {
-      this.broken(A.fault!, 'publishing avail idx');
+    if (!this.availA.w16(A_IDX, avail)) {
+      this.broken(this.availA.fault!, 'publishing avail idx');
       return;
     }
-    for (let i = this.published; i !== this.availShadow; i = (i + 1) & 0xffff) {
+    for (; i !== avail; i = (i + 1) & 0xffff) {
       const h = this.slotHead[i & this.mask]!;
       if (this.state[h] === ADDED) {
         this.state[h] = PUBLISHED;
         this.nPublished++;
       }
     }
-    this.published = this.availShadow;
+    this.published = avail;
   }
 
   kickPrepare(): boolean {
@@ -277,14 +282,16 @@ class SplitDriverRing implements DriverRing {
     const newIdx = this.availShadow;
     this.kicked = newIdx;
     if (oldIdx === newIdx) return false;
-    if (this.eventIdx) {
-      const ev = this.usedA.r16(this.availEventOff);
-      if (ev < 0) return true; // cannot tell: a spurious kick is harmless (NOTIF-04)
-      return needEvent(ev, newIdx, oldIdx);
-    }
+    if (this.eventIdx) return this.kickByEvent(newIdx, oldIdx);
+    // a flag we cannot read: kick (a spurious kick is harmless, NOTIF-04)
     const flags = this.usedA.r16(U_FLAGS);
-    if (flags < 0) return true;
-    return (flags & USED_F_NO_NOTIFY) === 0;
+    return flags < 0 || (flags & USED_F_NO_NOTIFY) === 0;
+  }
+
+  /** NOTIF-02: with event index, kick when the new avail idx passes the device's avail_event */
+  private kickByEvent(newIdx: number, oldIdx: number): boolean {
+    const ev = this.usedA.r16(this.availEventOff);
+    return ev < 0 || needEvent(ev, newIdx, oldIdx);
   }
 
   reap(out: UsedOut): boolean | RingError {
@@ -305,12 +312,14 @@ class SplitDriverRing implements DriverRing {
     out.token = this.tokens[id]!;
     this.detach(id);
     this.lastUsed = (this.lastUsed + 1) & 0xffff;
-    if (this.eventIdx && (this.availFlagsShadow & AVAIL_F_NO_INTERRUPT) === 0) {
-      // like virtqueue_get_buf: move the interrupt threshold along with what we consumed
-      const A = this.availA;
-      if (!A.w16(this.usedEventOff, this.lastUsed)) return this.broken(A.fault!, 'writing used_event');
-    }
-    return true;
+    return this.eventIdx ? this.moveUsedEvent() : true;
+  }
+
+  /** like virtqueue_get_buf: with event index, move the interrupt threshold along with what was consumed */
+  private moveUsedEvent(): true | RingError {
+    if ((this.availFlagsShadow & AVAIL_F_NO_INTERRUPT) !== 0) return true;
+    const A = this.availA;
+    return A.w16(this.usedEventOff, this.lastUsed) || this.broken(A.fault!, 'writing used_event');
   }
 
   /** RING-15: what the device put in the used ring breaks the ring (out of line: keeps reap small) */
