@@ -205,8 +205,7 @@ class SplitDeviceRing implements DeviceRing {
     chain.writableBytes = 0;
     chain.steps = 0;
     let i = head;
-    for (let visits = 1; ; visits++) {
-      if (visits > limit) return refusal(W_RING_LOOP, head, i, limit, 0);
+    for (let visits = 1; visits <= limit; visits++) {
       const d = i * DESC;
       chain.steps++;
       this.steps++;
@@ -215,11 +214,9 @@ class SplitDeviceRing implements DeviceRing {
       const hi = lo < 0 ? -1 : D.r32(d + D_ADDR + 4);
       const len = hi < 0 ? -1 : D.r32(d + D_LEN);
       const flags = len < 0 ? -1 : D.r16(d + D_FLAGS);
-      if (flags < 0) return faultError('reading descriptor', D.fault!, head);
-      if (hi >= 0x200000) return refusal(W_ADDR_53, head, i, 0, 0);
-      const addr = hi * 0x1_0000_0000 + lo;
-      if ((flags & F_INDIRECT) !== 0) return this.walkTable(head, chain, i, addr, len, flags);
-      const e = this.take(head, chain, i, addr, len, flags);
+      // a fault, an address >= 2^53 or an indirect table: the rare cases, out of line
+      if (flags < 0 || hi >= 0x200000 || (flags & F_INDIRECT) !== 0) return this.walkOdd(head, chain, i, D, hi * 0x1_0000_0000 + lo, len, flags);
+      const e = this.take(head, chain, i, hi * 0x1_0000_0000 + lo, len, flags);
       if (e !== undefined) return e;
       if ((flags & F_NEXT) === 0) return undefined;
       const next = D.r16(d + D_NEXT);
@@ -227,6 +224,14 @@ class SplitDeviceRing implements DeviceRing {
       if (next >= limit) return refusal(W_NEXT_RANGE, head, i, next, limit);
       i = next;
     }
+    return refusal(W_RING_LOOP, head, i, limit, 0);
+  }
+
+  /** walk() met descriptor i it does not handle inline: a read fault, an address >= 2^53, or INDIRECT */
+  private walkOdd(head: number, chain: Chain, i: number, D: PortArea, addr: number, len: number, flags: number): RingError | undefined {
+    if (flags < 0) return faultError('reading descriptor', D.fault!, head);
+    if (addr >= 2 ** 53) return refusal(W_ADDR_53, head, i, 0, 0);
+    return this.walkTable(head, chain, i, addr, len, flags);
   }
 
   /** descriptor i of the ring is INDIRECT: check it (RING-10/11, FEAT-06), then walk its table to the end of the chain */
@@ -266,22 +271,27 @@ class SplitDeviceRing implements DeviceRing {
   private take(head: number, chain: Chain, i: number, addr: number, len: number, flags: number): RingError | undefined {
     const nr = chain.nReadable;
     const nw = chain.nWritable;
-    if (nr + nw >= this.num) return refusal(W_TOO_MANY, head, i, this.num, 0);
-    if (!this.grants.covers(addr, len)) return refusal(W_BUF_OUTSIDE, head, i, addr, len);
-    if ((flags & F_WRITE) !== 0) {
+    const write = (flags & F_WRITE) !== 0;
+    if (nr + nw >= this.num || !this.grants.covers(addr, len) || (nw > 0 && !write)) return this.refuseData(head, chain, i, addr, len);
+    if (write) {
       chain.wAddr[nw] = addr;
       chain.wLen[nw] = len;
       chain.nWritable = nw + 1;
       chain.writableBytes += len;
     } else {
-      if (nw > 0) return refusal(W_READ_AFTER_WRITE, head, i, 0, 0);
       chain.rAddr[nr] = addr;
       chain.rLen[nr] = len;
       chain.nReadable = nr + 1;
       chain.readableBytes += len;
     }
-    if (chain.readableBytes + chain.writableBytes > MAX_CHAIN_BYTES) return refusal(W_BYTES, head, i, 0, 0);
-    return undefined;
+    return chain.readableBytes + chain.writableBytes > MAX_CHAIN_BYTES ? refusal(W_BYTES, head, i, 0, 0) : undefined;
+  }
+
+  /** which rule a data descriptor take() refused breaks, in the order take() checks them */
+  private refuseData(head: number, chain: Chain, i: number, addr: number, len: number): RingError {
+    if (chain.nReadable + chain.nWritable >= this.num) return refusal(W_TOO_MANY, head, i, this.num, 0);
+    if (!this.grants.covers(addr, len)) return refusal(W_BUF_OUTSIDE, head, i, addr, len);
+    return refusal(W_READ_AFTER_WRITE, head, i, 0, 0);
   }
 
   push(head: number, len: number): RingError | undefined {
