@@ -171,32 +171,21 @@ class SplitDeviceRing implements DeviceRing {
     return n;
   }
 
+  /**
+   * Fetch the next available chain into `chain`, bounded: at most num ring descriptors (RING-08),
+   * at most len/16 entries of one indirect table, and at most num data descriptors in total
+   * (errata 5.9: indirect entries count), so one chain costs at most num + 2 descriptor reads (num
+   * buffers, the INDIRECT pointer, and the one that breaks a limit). The walk of the ring part is
+   * inline here; an INDIRECT descriptor hands over to walkTable, rare cases go out of line.
+   */
   pop(chain: Chain): boolean | RingError {
     const n = this.available();
     if (typeof n !== 'number') return n;
     if (n === 0) return false;
-    // ORD-04: the slot is read only after idx covered it (available() just re-opened the area if needed)
-    const A = this.availA;
-    const head = A.r16(A_RING + (this.lastAvail & this.mask) * SLOT);
-    if (head < 0) return this.faulted('reading avail slot', A);
-    if (head >= this.num) return this.fail(refusal(P_HEAD_RANGE, head, 0, this.num, 0));
-    if (this.heldW[head] !== 0) return this.fail(refusal(P_HEAD_HELD, head, 0, 0, 0));
-    const e = this.walk(head, chain);
-    if (e) return this.fail(e);
-    this.heldW[head] = chain.writableBytes + 1;
-    this.lastAvail = (this.lastAvail + 1) & 0xffff;
-    return true;
-  }
-
-  /**
-   * One chain, bounded: at most num ring descriptors (RING-08), at most len/16 entries of one
-   * indirect table, and at most num data descriptors in total (errata 5.9: indirect entries
-   * count), so a walk reads at most num + 2 descriptors (num buffers, the INDIRECT pointer, and
-   * the one that breaks a limit). The ring part is here; an INDIRECT descriptor hands over to
-   * walkTable (kept apart so this loop stays small enough for the optimizer to inline).
-   */
-  private walk(head: number, chain: Chain): RingError | undefined {
+    // ORD-04: the slot is read only after idx covered it
     const limit = this.num;
+    const head = this.availA.r16(A_RING + (this.lastAvail & this.mask) * SLOT);
+    if (head < 0 || head >= limit || this.heldW[head] !== 0) return this.fail(this.badHead(head));
     const D = this.descA;
     chain.head = head;
     chain.nReadable = 0;
@@ -205,7 +194,12 @@ class SplitDeviceRing implements DeviceRing {
     chain.writableBytes = 0;
     chain.steps = 0;
     let i = head;
-    for (let visits = 1; visits <= limit; visits++) {
+    let e: RingError | undefined = undefined;
+    for (let visits = 1; ; visits++) {
+      if (visits > limit) {
+        e = refusal(W_RING_LOOP, head, i, limit, 0);
+        break;
+      }
       const d = i * DESC;
       chain.steps++;
       this.steps++;
@@ -215,16 +209,29 @@ class SplitDeviceRing implements DeviceRing {
       const len = hi < 0 ? -1 : D.r32(d + D_LEN);
       const flags = len < 0 ? -1 : D.r16(d + D_FLAGS);
       // a fault, an address >= 2^53 or an indirect table: the rare cases, out of line
-      if (flags < 0 || hi >= 0x200000 || (flags & F_INDIRECT) !== 0) return this.walkOdd(head, chain, i, D, hi * 0x1_0000_0000 + lo, len, flags);
-      const e = this.take(head, chain, i, hi * 0x1_0000_0000 + lo, len, flags);
-      if (e !== undefined) return e;
-      if ((flags & F_NEXT) === 0) return undefined;
+      if (flags < 0 || hi >= 0x200000 || (flags & F_INDIRECT) !== 0) {
+        e = this.walkOdd(head, chain, i, D, hi * 0x1_0000_0000 + lo, len, flags);
+        break;
+      }
+      e = this.take(head, chain, i, hi * 0x1_0000_0000 + lo, len, flags);
+      if (e !== undefined || (flags & F_NEXT) === 0) break;
       const next = D.r16(d + D_NEXT);
-      if (next < 0) return faultError('reading descriptor', D.fault!, head);
-      if (next >= limit) return refusal(W_NEXT_RANGE, head, i, next, limit);
+      if (next < 0 || next >= limit) {
+        e = next < 0 ? faultError('reading descriptor', D.fault!, head) : refusal(W_NEXT_RANGE, head, i, next, limit);
+        break;
+      }
       i = next;
     }
-    return refusal(W_RING_LOOP, head, i, limit, 0);
+    if (e !== undefined) return this.fail(e);
+    this.heldW[head] = chain.writableBytes + 1;
+    this.lastAvail = (this.lastAvail + 1) & 0xffff;
+    return true;
+  }
+
+  /** why an avail slot's head is refused (a read fault, RING-13 range, RING-19 in flight) */
+  private badHead(head: number): RingError {
+    if (head < 0) return faultError('reading avail slot', this.availA.fault!);
+    return head >= this.num ? refusal(P_HEAD_RANGE, head, 0, this.num, 0) : refusal(P_HEAD_HELD, head, 0, 0, 0);
   }
 
   /** walk() met descriptor i it does not handle inline: a read fault, an address >= 2^53, or INDIRECT */

@@ -310,7 +310,16 @@ class SplitDriverRing implements DriverRing {
     out.head = id;
     out.len = len;
     out.token = this.tokens[id]!;
-    this.detach(id);
+    // detach (inline here: this is the hot path; detachUnused uses detach())
+    const n = this.descCount[id]!;
+    let last = id;
+    for (let k = 1; k < n; k++) last = this.shadowNext[last]!;
+    this.shadowNext[last] = this.freeHead;
+    this.freeHead = id;
+    this.nFree += n;
+    this.nPublished--;
+    this.state[id] = FREE;
+    this.nInFlight--;
     this.lastUsed = (this.lastUsed + 1) & 0xffff;
     return this.eventIdx ? this.moveUsedEvent() : true;
   }
