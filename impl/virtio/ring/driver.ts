@@ -299,10 +299,11 @@ class SplitDriverRing implements DriverRing {
     const U = this.usedA;
     const usedIdx = U.r16(U_IDX);
     if (usedIdx < 0) return this.broken(U.fault!, 'reading used idx');
-    if (usedIdx === this.lastUsed) return false;
-    if (((usedIdx - this.lastUsed) & 0xffff) > this.nPublished) return this.badUsed(usedIdx, -1, 0);
+    const lastUsed = this.lastUsed;
+    if (usedIdx === lastUsed) return false;
+    if (((usedIdx - lastUsed) & 0xffff) > this.nPublished) return this.badUsed(usedIdx, -1, 0);
     // ORD-05: the element is read after idx
-    const e = U_RING + (this.lastUsed & this.mask) * ELEM;
+    const e = U_RING + (lastUsed & this.mask) * ELEM;
     const id = U.r32(e + E_ID);
     const len = id < 0 ? -1 : U.r32(e + E_LEN);
     if (len < 0) return this.broken(U.fault!, 'reading used element');
@@ -320,7 +321,7 @@ class SplitDriverRing implements DriverRing {
     this.nPublished--;
     this.state[id] = FREE;
     this.nInFlight--;
-    this.lastUsed = (this.lastUsed + 1) & 0xffff;
+    this.lastUsed = (lastUsed + 1) & 0xffff;
     return this.eventIdx ? this.moveUsedEvent() : true;
   }
 
