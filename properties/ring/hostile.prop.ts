@@ -5,7 +5,8 @@
  *   more than the queue size, a head or next index out of range, a non-power-of-two queue size) the
  *   host device returns exactly the expected typed error, reports it once (the status then shows
  *   DEVICE_NEEDS_RESET), keeps it until a reset, which forgets it without touching memory, reads at
- *   most num + 2 descriptors for the chain, never writes the card's desc/avail area, and touches nothing
+ *   most num + 2 descriptors for the chain, never writes the card's desc/avail area (no write
+ *   access there, no write pin of it, and its bytes unchanged), and touches nothing
  *   outside its granted windows (no access faults, every access inside a grant).
  * Source: RING-01, RING-05, RING-08, RING-09, RING-10, RING-11, RING-13, RING-14, RING-07,
  *   FEAT-06, STATUS-07, RESET-01; DESIGN.md §6 (Hostile input); facts §6.6
@@ -83,6 +84,9 @@ function run(impl: Implementation, input: HostileInput): string | undefined {
   pick.ring.forEach((d, i) => writeDesc(hostRam, desc + i * vringDesc.size, d));
   pick.table.forEach((d, i) => writeDesc(cardRam, TABLE_ADDR + i * vringDesc.size, d));
   publish(pick.head, pick.advance);
+  // from here on only the device acts: the card's desc/avail bytes must stay as they are (RING-07)
+  const ringEnd = avail + o.usedEvent - o.avail + 2;
+  const cardRing = hostRam.read(desc, ringEnd - desc);
   const before = dev.walkSteps;
   const r = dev.pop(chain);
   const steps = dev.walkSteps - before;
@@ -100,9 +104,11 @@ function run(impl: Implementation, input: HostileInput): string | undefined {
   dev.reset();
   if (dev.error !== undefined || dev.lastAvailIdx !== input.startIdx || dev.usedIdx !== input.startIdx) return `${pick.kind}: reset left error ${dev.error?.code} / indices ${dev.lastAvailIdx}, ${dev.usedIdx}`;
   if (log.length !== touched) return `${pick.kind}: reset touched ring memory`;
-  // window discipline
-  const ringEnd = avail + o.usedEvent - o.avail + 2;
-  // a pin is one access of its whole range: reading desc/avail, writing the used ring (checked below)
+  const after = hostRam.read(desc, ringEnd - desc);
+  if (!(cardRing instanceof Uint8Array && after instanceof Uint8Array) || after.some((b, i) => b !== cardRing[i])) {
+    return `${pick.kind}: the card's desc/avail bytes changed while only the device acted (RING-07)`;
+  }
+  // window discipline; a pin is one access of its whole range: reading desc/avail, writing the used ring (checked below)
   for (const a of log) {
     if (a.fault) return `${pick.kind}: device access faulted: ${a.write ? 'write' : 'read'} ${a.port} 0x${a.addr.toString(16)}+${a.len}`;
     if (a.port === hostRam.name) {

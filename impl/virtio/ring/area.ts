@@ -1,157 +1,145 @@
 /**
  * One ring area (a descriptor table, an avail ring, a used ring, an indirect table) as one side
- * sees it. Four kinds, one interface:
- *  - PortArea: every scalar through the port's checked methods;
- *  - ReadPin: reads from a pinned DataView (MemPort.pin), writes through the port;
- *  - WritePin: reads and writes through the pinned view;
- *  - Reopening: what a pinned area becomes when its lease dies (a page released, a window
- *    unmapped): its next access opens the area again (a new pin, or the port) and hands the new
- *    area to the ring side, which uses that from then on.
- * The ring side gives each area a `rebind` that stores the area it should use. The lease tells the
- * area when it dies (Lease.watch), so the accessors carry no check at all.
+ * sees it: a RingView, i.e. the four little-endian accessors of a DataView that ring code uses.
+ *  - Pinned (MemPort.pin): the pin's DataView itself, so an access is one DataView access.
+ *  - Not pinnable (a register file, a recorder with pins off, another implementation's memory, an
+ *    area that crosses a page or window): a PortView, the same four methods over the port's
+ *    checked accessors.
+ *  - A pin whose lease died (a page released, a window unmapped): a ReopeningView, which opens the
+ *    area again on its next access (a new pin, or a PortView) and hands it to the ring side.
+ * The lease tells the area when it dies (Lease.watch), so no access carries a check.
+ *
+ * Faults (only a PortView has them): a read returns -1 (a DataView never returns a negative
+ * number) and a write stores nothing; both keep the fault in the side's FaultLog, and a write
+ * fault also counts in `writes`, which the ring side checks after the stores of an operation.
  *
  * Offsets are relative to the area and kept inside it by the ring code (slots and heads are masked
- * or range-checked before use). Reads return the value, or -1 when the port faulted; writes return
- * false when the port faulted; the fault is kept in `fault`.
+ * or range-checked before use); a stray offset on a pinned area throws a RangeError rather than
+ * touching bytes outside the pinned range.
  *
  * An area is pinned only where the ring was placed (addresses the host or the card driver chose
- * when it set the ring up), never where the other side points: an indirect table is read through
- * the port, so every access a hostile card steers is checked and observable. A side that only
- * reads an area pins it for reading, so its writes there (there should be none) stay observable.
+ * when it set the ring up), never where the other side points: an indirect table is read through a
+ * PortView, so every access a hostile card steers is checked and observable. A side pins for
+ * writing only the areas it writes; a read pin is declared as such to the port (a recorder logs
+ * it), and properties check that the bytes of areas a side only reads do not change.
  */
 import type { MemFault, MemPort } from '../../../model/contract.ts';
 
+/** what ring code uses of a DataView; `le` is always true (the X100 and the host are x86) */
+export interface RingView {
+  getUint16(o: number, le: true): number;
+  getUint32(o: number, le: true): number;
+  setUint16(o: number, v: number, le: true): void;
+  setUint32(o: number, v: number, le: true): void;
+}
+
+/** the faults of one ring side's PortViews */
+export interface FaultLog {
+  /** the last fault, read or write */
+  last: MemFault | undefined;
+  /** write faults not yet taken by the ring side */
+  writes: number;
+}
+
 export type PinMode = 'read' | 'write' | 'none';
 
-/** stores the area a ring side should use from now on */
-export type Rebind = (area: PortArea) => void;
+/** stores the view a ring side should use from now on */
+export type Rebind = (view: RingView) => void;
 
-export class PortArea {
-  /** the last fault the port returned */
-  fault: MemFault | undefined = undefined;
-
+/** an area through the port's checked accessors */
+export class PortView implements RingView {
   constructor(
     readonly port: MemPort,
-    /** where the area starts in the port */
+    /** where the area starts in the port (an indirect table's view is moved with `retarget`) */
     public base: number,
-    readonly len: number,
-    readonly mode: PinMode,
+    private readonly log: FaultLog,
   ) {}
 
-  /** point the area somewhere else (an indirect table); only for an area opened with mode 'none' */
   retarget(base: number): void {
     this.base = base;
   }
 
-  r16(o: number): number {
+  getUint16(o: number): number {
     return this.got(this.port.read16(this.base + o));
   }
 
-  r32(o: number): number {
+  getUint32(o: number): number {
     return this.got(this.port.read32(this.base + o));
   }
 
-  w16(o: number, v: number): boolean {
-    return this.put(this.port.write16(this.base + o, v));
+  setUint16(o: number, v: number): void {
+    this.put(this.port.write16(this.base + o, v));
   }
 
-  w32(o: number, v: number): boolean {
-    return this.put(this.port.write32(this.base + o, v));
+  setUint32(o: number, v: number): void {
+    this.put(this.port.write32(this.base + o, v));
   }
 
-  protected got(r: number | MemFault): number {
+  private got(r: number | MemFault): number {
     if (typeof r === 'number') return r;
-    this.fault = r;
+    this.log.last = r;
     return -1;
   }
 
-  protected put(f: MemFault | undefined): boolean {
-    if (f === undefined) return true;
-    this.fault = f;
-    return false;
+  private put(f: MemFault | undefined): void {
+    if (f === undefined) return;
+    this.log.last = f;
+    this.log.writes++;
   }
 }
 
-class ReadPin extends PortArea {
-  constructor(port: MemPort, base: number, len: number, mode: PinMode, protected readonly view: DataView) {
-    super(port, base, len, mode);
-  }
+class ReopeningView implements RingView {
+  private next: RingView | undefined = undefined;
 
-  override r16(o: number): number {
-    return this.view.getUint16(o, true);
-  }
+  constructor(
+    private readonly port: MemPort,
+    private readonly base: number,
+    private readonly len: number,
+    private readonly mode: PinMode,
+    private readonly log: FaultLog,
+    private readonly rebind: Rebind,
+  ) {}
 
-  override r32(o: number): number {
-    return this.view.getUint32(o, true);
-  }
-}
-
-class WritePin extends ReadPin {
-  override w16(o: number, v: number): boolean {
-    this.view.setUint16(o, v, true);
-    return true;
-  }
-
-  override w32(o: number, v: number): boolean {
-    this.view.setUint32(o, v, true);
-    return true;
-  }
-}
-
-class Reopening extends PortArea {
-  private next: PortArea | undefined = undefined;
-
-  constructor(port: MemPort, base: number, len: number, mode: PinMode, private readonly rebind: Rebind) {
-    super(port, base, len, mode);
-  }
-
-  /** the area opened again, once (a caller may still hold this one for the rest of an operation) */
-  private fresh(): PortArea {
-    let a = this.next;
-    if (a === undefined) {
-      a = this.next = openArea(this.port, this.base, this.len, this.mode, this.rebind);
-      this.rebind(a);
+  /** the area opened again, once (a caller may still hold this view for the rest of an operation) */
+  private fresh(): RingView {
+    let v = this.next;
+    if (v === undefined) {
+      v = this.next = openArea(this.port, this.base, this.len, this.mode, this.log, this.rebind);
+      this.rebind(v);
     }
-    return a;
-  }
-
-  override r16(o: number): number {
-    const a = this.fresh();
-    const v = a.r16(o);
-    this.fault = a.fault;
     return v;
   }
 
-  override r32(o: number): number {
-    const a = this.fresh();
-    const v = a.r32(o);
-    this.fault = a.fault;
-    return v;
+  getUint16(o: number): number {
+    return this.fresh().getUint16(o, true);
   }
 
-  override w16(o: number, v: number): boolean {
-    const a = this.fresh();
-    const ok = a.w16(o, v);
-    this.fault = a.fault;
-    return ok;
+  getUint32(o: number): number {
+    return this.fresh().getUint32(o, true);
   }
 
-  override w32(o: number, v: number): boolean {
-    const a = this.fresh();
-    const ok = a.w32(o, v);
-    this.fault = a.fault;
-    return ok;
+  setUint16(o: number, v: number): void {
+    this.fresh().setUint16(o, v, true);
+  }
+
+  setUint32(o: number, v: number): void {
+    this.fresh().setUint32(o, v, true);
   }
 }
 
 /**
- * The area [base, base+len) of port: pinned for `mode` when the port can pin it, else on the port.
- * When the pin's lease dies, `rebind` receives an area that opens it again on its next access.
+ * The area [base, base+len) of port: the pin's DataView when the port can pin it for `mode`, else
+ * a PortView. When the pin's lease dies, `rebind` receives a view that opens the area again on its
+ * next access.
  */
-export function openArea(port: MemPort, base: number, len: number, mode: PinMode, rebind: Rebind): PortArea {
+export function openArea(port: MemPort, base: number, len: number, mode: PinMode, log: FaultLog, rebind: Rebind): RingView {
   const p = mode === 'none' || port.pin === undefined ? undefined : port.pin(base, len, mode === 'write');
-  if (p === undefined || !p.lease.live || p.view.byteLength !== len) return new PortArea(port, base, len, mode);
-  const a = mode === 'write' ? new WritePin(port, base, len, mode, p.view) : new ReadPin(port, base, len, mode, p.view);
-  p.lease.watch(() => rebind(new Reopening(port, base, len, mode, rebind)));
-  return a;
+  if (p === undefined || !p.lease.live || p.view.byteLength !== len) return new PortView(port, base, log);
+  p.lease.watch(() => rebind(new ReopeningView(port, base, len, mode, log, rebind)));
+  return p.view;
+}
+
+/** a FaultLog with nothing in it */
+export function faultLog(): FaultLog {
+  return { last: undefined, writes: 0 };
 }

@@ -13,7 +13,7 @@ import { availUsedEventOffset, usedAvailEventOffset, availSize, usedSize, descTa
 import { checkPlacement, needEvent, RING_OFFSETS } from './geometry.ts';
 import { faultError, ringError } from './errors.ts';
 import { grantsOf, type Grants } from './grants.ts';
-import { openArea, type PortArea } from './area.ts';
+import { faultLog, openArea, PortView, type FaultLog, type RingView } from './area.ts';
 
 const { D_ADDR, D_LEN, D_FLAGS, D_NEXT, DESC, SLOT, ELEM, E_ID, E_LEN, A_FLAGS, A_IDX, A_RING, U_FLAGS, U_IDX, U_RING } = RING_OFFSETS;
 // the flag values as module consts: an imported binding read on the hot path measured slower
@@ -75,11 +75,13 @@ class SplitDeviceRing implements DeviceRing {
   private readonly bufMem: MemPort;
   private readonly grants: Grants;
   /** desc and avail are only read (RING-07), used is written; each side writes remote, reads local */
-  private descA: PortArea;
-  private availA: PortArea;
-  private usedA: PortArea;
+  private descV: RingView;
+  private availV: RingView;
+  private usedV: RingView;
   /** an indirect table: where the card points, so never pinned, always the checked port */
-  private tableA: PortArea;
+  private readonly tableV: PortView;
+  /** faults of the views that go through the port (area.ts) */
+  private readonly faults: FaultLog = faultLog();
   /** offsets of used_event in the avail area and avail_event in the used area */
   private readonly usedEventOff: number;
   private readonly availEventOff: number;
@@ -103,10 +105,10 @@ class SplitDeviceRing implements DeviceRing {
     this.mask = num - 1;
     this.bufMem = cfg.bufMem;
     this.grants = grantsOf(cfg.bufMem, cfg.grants);
-    this.descA = openArea(cfg.ringMem, cfg.descAddr, descTableSize(num), 'read', (a) => (this.descA = a));
-    this.availA = openArea(cfg.ringMem, cfg.availAddr, availSize(num), 'read', (a) => (this.availA = a));
-    this.usedA = openArea(cfg.usedMem, cfg.usedAddr, usedSize(num), 'write', (a) => (this.usedA = a));
-    this.tableA = openArea(cfg.bufMem, 0, 0, 'none', () => undefined);
+    this.descV = openArea(cfg.ringMem, cfg.descAddr, descTableSize(num), 'read', this.faults, (v) => (this.descV = v));
+    this.availV = openArea(cfg.ringMem, cfg.availAddr, availSize(num), 'read', this.faults, (v) => (this.availV = v));
+    this.usedV = openArea(cfg.usedMem, cfg.usedAddr, usedSize(num), 'write', this.faults, (v) => (this.usedV = v));
+    this.tableV = new PortView(cfg.bufMem, 0, this.faults);
     this.usedEventOff = availUsedEventOffset(num);
     this.availEventOff = usedAvailEventOffset(num);
     this.eventIdx = cfg.eventIdx;
@@ -140,8 +142,10 @@ class SplitDeviceRing implements DeviceRing {
     return this.err;
   }
 
-  private faulted(where: string, a: PortArea, head?: number): RingError {
-    return this.fail(faultError(where, a.fault!, head));
+  /** the last fault of this side's port views, as the device's (sticky) error */
+  private faulted(where: string, head?: number): RingError {
+    this.faults.writes = 0;
+    return this.fail(faultError(where, this.faults.last!, head));
   }
 
   newChain(): Chain {
@@ -162,9 +166,8 @@ class SplitDeviceRing implements DeviceRing {
 
   available(): number | RingError {
     if (this.err) return this.err;
-    const A = this.availA;
-    const idx = A.r16(A_IDX);
-    if (idx < 0) return this.faulted('reading avail idx', A);
+    const idx = this.availV.getUint16(A_IDX, true);
+    if (idx < 0) return this.faulted('reading avail idx');
     const n = (idx - this.lastAvail) & 0xffff;
     // RING-14: at most num chains can be outstanding; a bigger jump is a driver error
     if (n > this.num) return this.fail(refusal(P_AVAIL_JUMP, this.num, this.lastAvail, idx, n));
@@ -184,9 +187,9 @@ class SplitDeviceRing implements DeviceRing {
     if (n === 0) return false;
     // ORD-04: the slot is read only after idx covered it
     const limit = this.num;
-    const head = this.availA.r16(A_RING + (this.lastAvail & this.mask) * SLOT);
+    const head = this.availV.getUint16(A_RING + (this.lastAvail & this.mask) * SLOT, true);
     if (head < 0 || head >= limit || this.heldW[head] !== 0) return this.fail(this.badHead(head));
-    const D = this.descA;
+    const D = this.descV;
     chain.head = head;
     chain.nReadable = 0;
     chain.nWritable = 0;
@@ -204,20 +207,20 @@ class SplitDeviceRing implements DeviceRing {
       chain.steps++;
       this.steps++;
       // the u64 address as two little-endian halves: no BigInt on the hot path
-      const lo = D.r32(d + D_ADDR);
-      const hi = lo < 0 ? -1 : D.r32(d + D_ADDR + 4);
-      const len = hi < 0 ? -1 : D.r32(d + D_LEN);
-      const flags = len < 0 ? -1 : D.r16(d + D_FLAGS);
+      const lo = D.getUint32(d + D_ADDR, true);
+      const hi = lo < 0 ? -1 : D.getUint32(d + D_ADDR + 4, true);
+      const len = hi < 0 ? -1 : D.getUint32(d + D_LEN, true);
+      const flags = len < 0 ? -1 : D.getUint16(d + D_FLAGS, true);
       // a fault, an address >= 2^53 or an indirect table: the rare cases, out of line
       if (flags < 0 || hi >= 0x200000 || (flags & F_INDIRECT) !== 0) {
-        e = this.walkOdd(head, chain, i, D, hi * 0x1_0000_0000 + lo, len, flags);
+        e = this.walkOdd(head, chain, i, hi * 0x1_0000_0000 + lo, len, flags);
         break;
       }
       e = this.take(head, chain, i, hi * 0x1_0000_0000 + lo, len, flags);
       if (e !== undefined || (flags & F_NEXT) === 0) break;
-      const next = D.r16(d + D_NEXT);
+      const next = D.getUint16(d + D_NEXT, true);
       if (next < 0 || next >= limit) {
-        e = next < 0 ? faultError('reading descriptor', D.fault!, head) : refusal(W_NEXT_RANGE, head, i, next, limit);
+        e = next < 0 ? faultError('reading descriptor', this.faults.last!, head) : refusal(W_NEXT_RANGE, head, i, next, limit);
         break;
       }
       i = next;
@@ -230,13 +233,13 @@ class SplitDeviceRing implements DeviceRing {
 
   /** why an avail slot's head is refused (a read fault, RING-13 range, RING-19 in flight) */
   private badHead(head: number): RingError {
-    if (head < 0) return faultError('reading avail slot', this.availA.fault!);
+    if (head < 0) return faultError('reading avail slot', this.faults.last!);
     return head >= this.num ? refusal(P_HEAD_RANGE, head, 0, this.num, 0) : refusal(P_HEAD_HELD, head, 0, 0, 0);
   }
 
   /** walk() met descriptor i it does not handle inline: a read fault, an address >= 2^53, or INDIRECT */
-  private walkOdd(head: number, chain: Chain, i: number, D: PortArea, addr: number, len: number, flags: number): RingError | undefined {
-    if (flags < 0) return faultError('reading descriptor', D.fault!, head);
+  private walkOdd(head: number, chain: Chain, i: number, addr: number, len: number, flags: number): RingError | undefined {
+    if (flags < 0) return faultError('reading descriptor', this.faults.last!, head);
     if (addr >= 2 ** 53) return refusal(W_ADDR_53, head, i, 0, 0);
     return this.walkTable(head, chain, i, addr, len, flags);
   }
@@ -248,7 +251,7 @@ class SplitDeviceRing implements DeviceRing {
     if (bytes === 0 || bytes % DESC !== 0) return refusal(W_INDIRECT_LEN, head, i, bytes, 0);
     if (!this.grants.covers(table, bytes)) return refusal(W_TABLE_OUTSIDE, head, i, table, bytes);
     // RING-12: WRITE on the pointer descriptor is ignored
-    const T = this.tableA;
+    const T = this.tableV;
     T.retarget(table);
     const tableLen = bytes / DESC;
     let j = 0;
@@ -257,18 +260,18 @@ class SplitDeviceRing implements DeviceRing {
       const d = j * DESC;
       chain.steps++;
       this.steps++;
-      const lo = T.r32(d + D_ADDR);
-      const hi = lo < 0 ? -1 : T.r32(d + D_ADDR + 4);
-      const len = hi < 0 ? -1 : T.r32(d + D_LEN);
-      const f = len < 0 ? -1 : T.r16(d + D_FLAGS);
-      if (f < 0) return faultError('reading descriptor', T.fault!, head);
+      const lo = T.getUint32(d + D_ADDR);
+      const hi = lo < 0 ? -1 : T.getUint32(d + D_ADDR + 4);
+      const len = hi < 0 ? -1 : T.getUint32(d + D_LEN);
+      const f = len < 0 ? -1 : T.getUint16(d + D_FLAGS);
+      if (f < 0) return faultError('reading descriptor', this.faults.last!, head);
       if (hi >= 0x200000) return refusal(W_ADDR_53, head, j, 0, 0);
       if ((f & F_INDIRECT) !== 0) return refusal(W_INDIRECT_NESTED, head, j, 0, 0);
       const e = this.take(head, chain, j, hi * 0x1_0000_0000 + lo, len, f);
       if (e !== undefined) return e;
       if ((f & F_NEXT) === 0) return undefined;
-      const next = T.r16(d + D_NEXT);
-      if (next < 0) return faultError('reading descriptor', T.fault!, head);
+      const next = T.getUint16(d + D_NEXT);
+      if (next < 0) return faultError('reading descriptor', this.faults.last!, head);
       if (next >= tableLen) return refusal(W_NEXT_RANGE, head, j, next, tableLen);
       j = next;
     }
@@ -306,12 +309,16 @@ class SplitDeviceRing implements DeviceRing {
     const held = head >>> 0 === head && head < this.num ? this.heldW[head]! : 0;
     // RING-16: never overstate what was written
     if (this.err !== undefined || held === 0 || !(len >>> 0 === len && len < held)) return this.pushRefused(head, len, held);
-    const U = this.usedA;
+    const U = this.usedV;
     const used = this.used;
     const e = U_RING + (used & this.mask) * ELEM;
-    const next = (used + 1) & 0xffff;
+    U.setUint32(e + E_ID, head, true);
+    U.setUint32(e + E_LEN, len, true);
+    if (this.faults.writes !== 0) return this.faulted('writing used element', head);
     // ORD-03: element (and data) before idx
-    if (!(U.w32(e + E_ID, head) && U.w32(e + E_LEN, len) && U.w16(U_IDX, next))) return this.faulted('writing used ring', U, head);
+    const next = (used + 1) & 0xffff;
+    U.setUint16(U_IDX, next, true);
+    if (this.faults.writes !== 0) return this.faulted('writing used idx', head);
     this.used = next;
     this.completed++;
     this.heldW[head] = 0;
@@ -332,28 +339,28 @@ class SplitDeviceRing implements DeviceRing {
     // the used idx store is ordered before these reads (pairs with the driver's enableCallbacks);
     // a flag we cannot read: notify (a spurious interrupt is harmless)
     if (this.eventIdx) return this.notifyByEvent(completed, old);
-    const flags = this.availA.r16(A_FLAGS);
+    const flags = this.availV.getUint16(A_FLAGS, true);
     return flags < 0 || (flags & AVAIL_F_NO_INTERRUPT) === 0;
   }
 
   /** NOTIF-02: with event index, notify when the used idx passes the driver's used_event */
   private notifyByEvent(completed: number, old: number): boolean {
-    const ev = this.availA.r16(this.usedEventOff);
+    const ev = this.availV.getUint16(this.usedEventOff, true);
     return ev < 0 || completed > 0xffff || needEvent(ev, this.used, old);
   }
 
   disableNotify(): void {
     if (this.eventIdx || this.err) return;
-    const U = this.usedA;
-    if (!U.w16(U_FLAGS, USED_F_NO_NOTIFY)) this.faulted('writing used flags', U);
+    this.usedV.setUint16(U_FLAGS, USED_F_NO_NOTIFY, true);
+    if (this.faults.writes !== 0) this.faulted('writing used flags');
   }
 
   enableNotify(): boolean {
     if (this.err) return true;
-    const U = this.usedA;
-    const ok = this.eventIdx ? U.w16(this.availEventOff, this.lastAvail) : U.w16(U_FLAGS, 0);
-    if (!ok) {
-      this.faulted('enabling notifications', U);
+    if (this.eventIdx) this.usedV.setUint16(this.availEventOff, this.lastAvail, true);
+    else this.usedV.setUint16(U_FLAGS, 0, true);
+    if (this.faults.writes !== 0) {
+      this.faulted('enabling notifications');
       return true;
     }
     // NOTIF-05: full barrier, then re-check so a chain published meanwhile is not left asleep

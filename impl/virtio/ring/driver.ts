@@ -16,7 +16,7 @@ import {
 } from '../../../model/layout/vring.ts';
 import { checkPlacement, needEvent, RING_OFFSETS } from './geometry.ts';
 import { faultError, isFault, ringError } from './errors.ts';
-import { openArea, type PortArea } from './area.ts';
+import { faultLog, openArea, type FaultLog, type RingView } from './area.ts';
 
 const { D_ADDR, D_LEN, D_FLAGS, D_NEXT, DESC, SLOT, ELEM, E_ID, E_LEN, A_FLAGS, A_IDX, A_RING, U_FLAGS, U_IDX, U_RING } = RING_OFFSETS;
 // the flag values as module consts: an imported binding read on the hot path measured slower
@@ -41,9 +41,10 @@ function writeAddr(m: MemPort, at: number, addr: number): MemFault | undefined {
 }
 
 /** the same into a ring area; false when the port faulted */
-function storeAddr(a: PortArea, at: number, addr: number): boolean {
+function storeAddr(v: RingView, at: number, addr: number): void {
   const lo = addr >>> 0;
-  return a.w32(at, lo) && a.w32(at + 4, (addr - lo) * TWO_TO_MINUS_32);
+  v.setUint32(at, lo, true);
+  v.setUint32(at + 4, (addr - lo) * TWO_TO_MINUS_32, true);
 }
 
 /** 2^-32: scaling by a power of two is exact, and a multiply is cheaper than a divide */
@@ -54,9 +55,11 @@ class SplitDriverRing implements DriverRing {
   private readonly mask: number;
   private readonly mem: MemPort;
   /** the three areas: desc and avail are written, used is only read (each side writes remote, reads local) */
-  private descA: PortArea;
-  private availA: PortArea;
-  private usedA: PortArea;
+  private descV: RingView;
+  private availV: RingView;
+  private usedV: RingView;
+  /** faults of the views that go through the port (area.ts) */
+  private readonly faults: FaultLog = faultLog();
   /** offsets of used_event in the avail area and avail_event in the used area */
   private readonly usedEventOff: number;
   private readonly availEventOff: number;
@@ -91,9 +94,9 @@ class SplitDriverRing implements DriverRing {
     this.num = num;
     this.mask = num - 1;
     this.mem = cfg.mem;
-    this.descA = openArea(cfg.mem, cfg.descAddr, descTableSize(num), 'write', (a) => (this.descA = a));
-    this.availA = openArea(cfg.mem, cfg.availAddr, availSize(num), 'write', (a) => (this.availA = a));
-    this.usedA = openArea(cfg.mem, cfg.usedAddr, usedSize(num), 'read', (a) => (this.usedA = a));
+    this.descV = openArea(cfg.mem, cfg.descAddr, descTableSize(num), 'write', this.faults, (v) => (this.descV = v));
+    this.availV = openArea(cfg.mem, cfg.availAddr, availSize(num), 'write', this.faults, (v) => (this.availV = v));
+    this.usedV = openArea(cfg.mem, cfg.usedAddr, usedSize(num), 'read', this.faults, (v) => (this.usedV = v));
     this.usedEventOff = availUsedEventOffset(num);
     this.availEventOff = usedAvailEventOffset(num);
     this.eventIdx = cfg.eventIdx;
@@ -151,6 +154,12 @@ class SplitDriverRing implements DriverRing {
     return this.err;
   }
 
+  /** the write fault(s) of the stores just made, as this operation's error (the log is cleared) */
+  private writeFailed(where: string, head?: number): RingError {
+    this.faults.writes = 0;
+    return faultError(where, this.faults.last!, head);
+  }
+
   private broken(f: MemFault | RingError, where: string): RingError {
     const e = isFault(f) ? faultError(where, f) : f;
     if (this.err === undefined) this.err = e;
@@ -185,7 +194,7 @@ class SplitDriverRing implements DriverRing {
     // descriptor. The descriptors are free ones the device cannot see until the avail slot is
     // written (expose), so a refused request leaves nothing visible behind.
     const head = this.freeHead;
-    const D = this.descA;
+    const D = this.descV;
     let i = head;
     let bytes = 0;
     let w = 0;
@@ -201,11 +210,15 @@ class SplitDriverRing implements DriverRing {
       const next = this.shadowNext[i]!;
       const more = k < total - 1;
       // RING-09: `next` means nothing without NEXT, so the last one is not written (one store less)
-      if (!(storeAddr(D, d + D_ADDR, addr) && D.w32(d + D_LEN, len) && D.w16(d + D_FLAGS, (more ? F_NEXT : 0) | (k >= nr ? F_WRITE : 0)) && (!more || D.w16(d + D_NEXT, next)))) {
-        return faultError('writing descriptor', D.fault!, head);
+      storeAddr(D, d + D_ADDR, addr);
+      D.setUint32(d + D_LEN, len, true);
+      D.setUint16(d + D_FLAGS, (more ? F_NEXT : 0) | (k >= nr ? F_WRITE : 0), true);
+      if (more) {
+        D.setUint16(d + D_NEXT, next, true);
+        i = next;
       }
-      if (more) i = next;
     }
+    if (this.faults.writes !== 0) return this.writeFailed('writing descriptor', head);
     if (bytes > MAX_CHAIN_BYTES) return this.addOther(readable, writable, token, false);
     return this.expose(head, i, total, token, w);
   }
@@ -231,19 +244,21 @@ class SplitDriverRing implements DriverRing {
       const f = writeAddr(m, d + D_ADDR, s.addr) ?? m.write32(d + D_LEN, s.len) ?? m.write16(d + D_FLAGS, flags) ?? m.write16(d + D_NEXT, i + 1 < total ? i + 1 : 0);
       if (f) return faultError('writing indirect table', f, head);
     }
-    const D = this.descA;
+    const D = this.descV;
     const d = head * DESC;
-    if (!(storeAddr(D, d + D_ADDR, table) && D.w32(d + D_LEN, total * DESC) && D.w16(d + D_FLAGS, F_INDIRECT) && D.w16(d + D_NEXT, this.shadowNext[head]!))) {
-      return faultError('writing descriptor', D.fault!, head);
-    }
+    storeAddr(D, d + D_ADDR, table);
+    D.setUint32(d + D_LEN, total * DESC, true);
+    D.setUint16(d + D_FLAGS, F_INDIRECT, true);
+    D.setUint16(d + D_NEXT, this.shadowNext[head]!, true);
+    if (this.faults.writes !== 0) return this.writeFailed('writing descriptor', head);
     return this.expose(head, head, 1, token, w);
   }
 
   /** the chain head..last (n ring descriptors) is written: put it in the avail ring and take it off the free list */
   private expose(head: number, last: number, n: number, token: number, w: number): number | RingError {
     const slot = this.availShadow & this.mask;
-    const A = this.availA;
-    if (!A.w16(A_RING + slot * SLOT, head)) return faultError('writing avail slot', A.fault!, head);
+    this.availV.setUint16(A_RING + slot * SLOT, head, true);
+    if (this.faults.writes !== 0) return this.writeFailed('writing avail slot', head);
     this.freeHead = this.shadowNext[last]!;
     this.nFree -= n;
     this.descCount[head] = n;
@@ -261,8 +276,9 @@ class SplitDriverRing implements DriverRing {
     let i = this.published;
     if (i === avail) return;
     // ORD-01: descriptors and slots above are stored before idx (sequentially consistent simulation)
-    if (!this.availA.w16(A_IDX, avail)) {
-      this.broken(this.availA.fault!, 'publishing avail idx');
+    this.availV.setUint16(A_IDX, avail, true);
+    if (this.faults.writes !== 0) {
+      this.broken(this.writeFailed('publishing avail idx'), '');
       return;
     }
     for (; i !== avail; i = (i + 1) & 0xffff) {
@@ -284,29 +300,29 @@ class SplitDriverRing implements DriverRing {
     if (oldIdx === newIdx) return false;
     if (this.eventIdx) return this.kickByEvent(newIdx, oldIdx);
     // a flag we cannot read: kick (a spurious kick is harmless, NOTIF-04)
-    const flags = this.usedA.r16(U_FLAGS);
+    const flags = this.usedV.getUint16(U_FLAGS, true);
     return flags < 0 || (flags & USED_F_NO_NOTIFY) === 0;
   }
 
   /** NOTIF-02: with event index, kick when the new avail idx passes the device's avail_event */
   private kickByEvent(newIdx: number, oldIdx: number): boolean {
-    const ev = this.usedA.r16(this.availEventOff);
+    const ev = this.usedV.getUint16(this.availEventOff, true);
     return ev < 0 || needEvent(ev, newIdx, oldIdx);
   }
 
   reap(out: UsedOut): boolean | RingError {
     if (this.err) return this.err;
-    const U = this.usedA;
-    const usedIdx = U.r16(U_IDX);
-    if (usedIdx < 0) return this.broken(U.fault!, 'reading used idx');
+    const U = this.usedV;
+    const usedIdx = U.getUint16(U_IDX, true);
+    if (usedIdx < 0) return this.broken(this.faults.last!, 'reading used idx');
     const lastUsed = this.lastUsed;
     if (usedIdx === lastUsed) return false;
     if (((usedIdx - lastUsed) & 0xffff) > this.nPublished) return this.badUsed(usedIdx, -1, 0);
     // ORD-05: the element is read after idx
     const e = U_RING + (lastUsed & this.mask) * ELEM;
-    const id = U.r32(e + E_ID);
-    const len = id < 0 ? -1 : U.r32(e + E_LEN);
-    if (len < 0) return this.broken(U.fault!, 'reading used element');
+    const id = U.getUint32(e + E_ID, true);
+    const len = id < 0 ? -1 : U.getUint32(e + E_LEN, true);
+    if (len < 0) return this.broken(this.faults.last!, 'reading used element');
     if (id >= this.num || this.state[id] !== PUBLISHED || len > this.wBytes[id]!) return this.badUsed(usedIdx, id, len);
     out.head = id;
     out.len = len;
@@ -328,8 +344,8 @@ class SplitDriverRing implements DriverRing {
   /** like virtqueue_get_buf: with event index, move the interrupt threshold along with what was consumed */
   private moveUsedEvent(): true | RingError {
     if ((this.availFlagsShadow & AVAIL_F_NO_INTERRUPT) !== 0) return true;
-    const A = this.availA;
-    return A.w16(this.usedEventOff, this.lastUsed) || this.broken(A.fault!, 'writing used_event');
+    this.availV.setUint16(this.usedEventOff, this.lastUsed, true);
+    return this.faults.writes === 0 || this.broken(this.writeFailed('writing used_event'), '');
   }
 
   /** RING-15: what the device put in the used ring breaks the ring (out of line: keeps reap small) */
@@ -360,19 +376,21 @@ class SplitDriverRing implements DriverRing {
     if ((this.availFlagsShadow & AVAIL_F_NO_INTERRUPT) !== 0) return;
     this.availFlagsShadow |= AVAIL_F_NO_INTERRUPT;
     // NOTIF-02: with event idx avail.flags stays 0; the device then steers by used_event only
-    const A = this.availA;
-    if (!this.eventIdx && !A.w16(A_FLAGS, this.availFlagsShadow)) this.broken(A.fault!, 'writing avail flags');
+    if (this.eventIdx) return;
+    this.availV.setUint16(A_FLAGS, this.availFlagsShadow, true);
+    if (this.faults.writes !== 0) this.broken(this.writeFailed('writing avail flags'), '');
   }
 
   enableCallbacks(): boolean {
-    const A = this.availA;
+    const A = this.availV;
     if ((this.availFlagsShadow & AVAIL_F_NO_INTERRUPT) !== 0) {
       this.availFlagsShadow &= ~AVAIL_F_NO_INTERRUPT;
-      if (!this.eventIdx && !A.w16(A_FLAGS, this.availFlagsShadow)) this.broken(A.fault!, 'writing avail flags');
+      if (!this.eventIdx) A.setUint16(A_FLAGS, this.availFlagsShadow, true);
     }
-    if (this.eventIdx && !A.w16(this.usedEventOff, this.lastUsed)) this.broken(A.fault!, 'writing used_event');
+    if (this.eventIdx) A.setUint16(this.usedEventOff, this.lastUsed, true);
+    if (this.faults.writes !== 0) this.broken(this.writeFailed(this.eventIdx ? 'writing used_event' : 'writing avail flags'), '');
     // NOTIF-05: full barrier, then re-check, or a completion that raced the enable is lost
-    const usedIdx = this.usedA.r16(U_IDX);
+    const usedIdx = this.usedV.getUint16(U_IDX, true);
     if (usedIdx < 0) return false;
     return usedIdx === this.lastUsed;
   }
