@@ -202,15 +202,20 @@ class SplitDriverRing implements DriverRing {
       const s = k < nr ? readable[k]! : writable[k - nr]!;
       const addr = s.addr;
       const len = s.len;
-      // an address in int32 range is an integer without the float rounding isSafeInteger costs
-      if (!(addr >= 0 && ((addr | 0) === addr || Number.isSafeInteger(addr)) && len >>> 0 === len)) return this.addOther(readable, writable, token, false);
+      // the u64 address as two u32 halves; they add up to addr exactly when addr is an integer in
+      // [0, 2^53) (a fraction, a negative, NaN or a huge value leaves a high half that is not a
+      // u32 below 2^21), so this is the address check too, mostly one compare with 0
+      const lo = addr >>> 0;
+      const hi = (addr - lo) * TWO_TO_MINUS_32;
+      if (!((hi === 0 || (hi >>> 0 === hi && hi < 0x200000)) && len >>> 0 === len)) return this.addOther(readable, writable, token, false);
       bytes += len;
       if (k >= nr) w += len;
       const d = i * DESC;
       const next = this.shadowNext[i]!;
       const more = k < total - 1;
       // RING-09: `next` means nothing without NEXT, so the last one is not written (one store less)
-      storeAddr(D, d + D_ADDR, addr);
+      D.setUint32(d + D_ADDR, lo, true);
+      D.setUint32(d + D_ADDR + 4, hi, true);
       D.setUint32(d + D_LEN, len, true);
       D.setUint16(d + D_FLAGS, (more ? F_NEXT : 0) | (k >= nr ? F_WRITE : 0), true);
       if (more) {
