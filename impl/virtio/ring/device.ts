@@ -165,7 +165,7 @@ class SplitDeviceRing implements DeviceRing {
   }
 
   available(): number | RingError {
-    if (this.err) return this.err;
+    if (this.err !== undefined) return this.err;
     const idx = this.availV.getUint16(A_IDX, true);
     if (idx < 0) return this.faulted('reading avail idx');
     const n = (idx - this.lastAvail) & 0xffff;
@@ -198,14 +198,15 @@ class SplitDeviceRing implements DeviceRing {
     chain.steps = 0;
     let i = head;
     let e: RingError | undefined = undefined;
-    for (let visits = 1; ; visits++) {
-      if (visits > limit) {
+    // ring descriptors read (an indirect table's entries are counted by walkTable)
+    let reads = 0;
+    for (;;) {
+      if (reads === limit) {
         e = refusal(W_RING_LOOP, head, i, limit, 0);
         break;
       }
       const d = i * DESC;
-      chain.steps++;
-      this.steps++;
+      reads++;
       // the u64 address as two little-endian halves: no BigInt on the hot path
       const lo = D.getUint32(d + D_ADDR, true);
       const hi = lo < 0 ? -1 : D.getUint32(d + D_ADDR + 4, true);
@@ -225,6 +226,8 @@ class SplitDeviceRing implements DeviceRing {
       }
       i = next;
     }
+    chain.steps += reads;
+    this.steps += reads;
     if (e !== undefined) return this.fail(e);
     this.heldW[head] = chain.writableBytes + 1;
     this.lastAvail = (this.lastAvail + 1) & 0xffff;

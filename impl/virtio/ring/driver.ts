@@ -316,7 +316,7 @@ class SplitDriverRing implements DriverRing {
   }
 
   reap(out: UsedOut): boolean | RingError {
-    if (this.err) return this.err;
+    if (this.err !== undefined) return this.err;
     const U = this.usedV;
     const usedIdx = U.getUint16(U_IDX, true);
     if (usedIdx < 0) return this.broken(this.faults.last!, 'reading used idx');
