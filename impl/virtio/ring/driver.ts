@@ -202,11 +202,12 @@ class SplitDriverRing implements DriverRing {
       const s = k < nr ? readable[k]! : writable[k - nr]!;
       const addr = s.addr;
       const len = s.len;
-      // the u64 address as two u32 halves; they add up to addr exactly when addr is an integer in
-      // [0, 2^53) (a fraction, a negative, NaN or a huge value leaves a high half that is not a
-      // u32 below 2^21), so this is the address check too, mostly one compare with 0
+      // the u64 address as two u32 halves, which is the address check too: below 4 GiB addr is
+      // its own low half; above, the halves add up to addr exactly when it is an integer below
+      // 2^53 (a fraction, a negative, NaN or a huge value leaves a high half that is not a u32
+      // in 1..2^21-1)
       const lo = addr >>> 0;
-      const hi = (addr - lo) * TWO_TO_MINUS_32;
+      const hi = lo === addr ? 0 : (addr - lo) * TWO_TO_MINUS_32;
       if (!((hi === 0 || (hi >>> 0 === hi && hi < 0x200000)) && len >>> 0 === len)) return this.addOther(readable, writable, token, false);
       bytes += len;
       if (k >= nr) w += len;
