@@ -1,9 +1,11 @@
 /**
  * The baseline for ring.roundtrip: a minimal single-threaded split ring over one ArrayBuffer (the
  * same legacy layout, DataView little-endian, no windows, no validation). It measures what a
- * round trip costs in plain JS so the reference ring's figure has a same-run yardstick. It takes
- * the same protocol steps as the measured round trip, no more: the driver's kick decision
- * (used.flags) and the device's interrupt decision (avail.flags), both as one flag read.
+ * round trip costs in plain JS so the reference ring's figure has a same-run yardstick. It does
+ * what a correct split ring must do for this round trip and nothing more: the driver hands back
+ * the caller's token for the head it reaps (Linux desc_state[head].data) and makes the kick
+ * decision (used.flags); the device reads the descriptor's flags (WRITE before writing into the
+ * buffer, NEXT to know the chain ends) and makes the interrupt decision (avail.flags).
  */
 const NUM = 128;
 const DESC = 0;
@@ -27,8 +29,12 @@ export function createMinimalRing(bufLen = 4096): MinimalRing {
   let lastAvail = 0;
   let usedIdx = 0;
   let lastUsed = 0;
-  /** kick and interrupt decisions are kept so the flag reads are not dead code */
+  /** the caller's token per head (here a wrapping counter), handed back on reap */
+  const tokens = new Float64Array(NUM);
+  let token = 0;
+  /** kick and interrupt decisions and the tokens handed back are kept so none of it is dead code */
   let kicks = 0;
+  let handedBack = 0;
   return {
     roundTrip(payload, sink) {
       // driver: add + publish + kick check
@@ -40,6 +46,8 @@ export function createMinimalRing(bufLen = 4096): MinimalRing {
       dv.setUint32(d + 4, 0, true);
       dv.setUint32(d + 8, bufLen, true);
       dv.setUint16(d + 12, 2, true);
+      tokens[head] = token;
+      token = (token + 1) & 0x3fffffff;
       dv.setUint16(AVAIL + 4 + (availIdx & mask) * 2, head, true);
       availIdx = (availIdx + 1) & 0xffff;
       dv.setUint16(AVAIL + 2, availIdx, true);
@@ -53,8 +61,10 @@ export function createMinimalRing(bufLen = 4096): MinimalRing {
         const dd = DESC + got * 16;
         const baddr = dv.getUint32(dd, true) + dv.getUint32(dd + 4, true) * 0x1_0000_0000;
         const blen = dv.getUint32(dd + 8, true);
+        const bflags = dv.getUint16(dd + 12, true);
+        if ((bflags & 1) !== 0) return 0; // a chain: this ring only serves one-descriptor round trips
         let len = 0;
-        if (payload !== undefined && payload.length <= blen) {
+        if (payload !== undefined && (bflags & 2) !== 0 && payload.length <= blen) {
           bytes.set(payload, baddr);
           len = payload.length;
         }
@@ -73,12 +83,13 @@ export function createMinimalRing(bufLen = 4096): MinimalRing {
         const len = dv.getUint32(e + 4, true);
         if (sink !== undefined) sink.set(bytes.subarray(BUF + id * bufLen, BUF + id * bufLen + len));
         lastUsed = (lastUsed + 1) & 0xffff;
+        handedBack ^= tokens[id]!;
         next[id] = freeHead;
         freeHead = id;
         if (kick) kicks++;
         n = 1;
       }
-      return n + (kicks & 0);
+      return n + ((kicks + handedBack) & 0);
     },
   };
 }
