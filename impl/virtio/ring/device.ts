@@ -178,8 +178,9 @@ class SplitDeviceRing implements DeviceRing {
    * Fetch the next available chain into `chain`, bounded: at most num ring descriptors (RING-08),
    * at most len/16 entries of one indirect table, and at most num data descriptors in total
    * (errata 5.9: indirect entries count), so one chain costs at most num + 2 descriptor reads (num
-   * buffers, the INDIRECT pointer, and the one that breaks a limit). The walk of the ring part is
-   * inline here; an INDIRECT descriptor hands over to walkTable, rare cases go out of line.
+   * buffers, the INDIRECT pointer, and the one that breaks a limit). One loop walks the ring and,
+   * after an INDIRECT descriptor, its table (read through the checked port: the card chose where
+   * it is); the state lives in locals and reaches `chain` once at the end.
    */
   pop(chain: Chain): boolean | RingError {
     const n = this.available();
@@ -189,47 +190,90 @@ class SplitDeviceRing implements DeviceRing {
     const limit = this.num;
     const head = this.availV.getUint16(A_RING + (this.lastAvail & this.mask) * SLOT, true);
     if (head < 0 || head >= limit || this.heldW[head] !== 0) return this.fail(this.badHead(head));
-    const D = this.descV;
-    chain.head = head;
-    chain.nReadable = 0;
-    chain.nWritable = 0;
-    chain.readableBytes = 0;
-    chain.writableBytes = 0;
-    chain.steps = 0;
+    const rAddr = chain.rAddr;
+    const rLen = chain.rLen;
+    const wAddr = chain.wAddr;
+    const wLen = chain.wLen;
+    let V: RingView = this.descV;
+    /** entries of the table being walked (the ring, then maybe one indirect table) */
+    let tableLen = limit;
+    let inTable = false;
     let i = head;
-    let e: RingError | undefined = undefined;
-    // ring descriptors read (an indirect table's entries are counted by walkTable)
+    let visits = 0;
     let reads = 0;
+    let nr = 0;
+    let nw = 0;
+    let rBytes = 0;
+    let wBytes = 0;
+    let e: RingError | undefined = undefined;
     for (;;) {
-      if (reads === limit) {
-        e = refusal(W_RING_LOOP, head, i, limit, 0);
+      if (visits === tableLen) {
+        e = refusal(inTable ? W_TABLE_LOOP : W_RING_LOOP, head, i, tableLen, 0);
         break;
       }
-      const d = i * DESC;
+      visits++;
       reads++;
+      const d = i * DESC;
       // the u64 address as two little-endian halves: no BigInt on the hot path
-      const lo = D.getUint32(d + D_ADDR, true);
-      const hi = lo < 0 ? -1 : D.getUint32(d + D_ADDR + 4, true);
-      const len = hi < 0 ? -1 : D.getUint32(d + D_LEN, true);
-      const flags = len < 0 ? -1 : D.getUint16(d + D_FLAGS, true);
-      // a fault, an address >= 2^53 or an indirect table: the rare cases, out of line
-      if (flags < 0 || hi >= 0x200000 || (flags & F_INDIRECT) !== 0) {
-        e = this.walkOdd(head, chain, i, hi * 0x1_0000_0000 + lo, len, flags);
+      const lo = V.getUint32(d + D_ADDR, true);
+      const hi = lo < 0 ? -1 : V.getUint32(d + D_ADDR + 4, true);
+      const len = hi < 0 ? -1 : V.getUint32(d + D_LEN, true);
+      const flags = len < 0 ? -1 : V.getUint16(d + D_FLAGS, true);
+      if (flags < 0 || hi >= 0x200000) {
+        e = flags < 0 ? faultError('reading descriptor', this.faults.last!, head) : refusal(W_ADDR_53, head, i, 0, 0);
         break;
       }
-      e = this.take(head, chain, i, hi * 0x1_0000_0000 + lo, len, flags);
-      if (e !== undefined || (flags & F_NEXT) === 0) break;
-      const next = D.getUint16(d + D_NEXT, true);
-      if (next < 0 || next >= limit) {
-        e = next < 0 ? faultError('reading descriptor', this.faults.last!, head) : refusal(W_NEXT_RANGE, head, i, next, limit);
+      const addr = hi * 0x1_0000_0000 + lo;
+      if ((flags & F_INDIRECT) !== 0) {
+        e = this.badIndirect(head, i, addr, len, flags, inTable);
+        if (e !== undefined) break;
+        // RING-12: WRITE on the pointer descriptor is ignored
+        this.tableV.retarget(addr);
+        V = this.tableV;
+        tableLen = len / DESC;
+        inTable = true;
+        visits = 0;
+        i = 0;
+        continue;
+      }
+      // a data descriptor: limits (RING-08), window (FEAT-06), order (RING-05)
+      const write = (flags & F_WRITE) !== 0;
+      if (nr + nw >= limit || !this.grants.covers(addr, len) || (nw > 0 && !write)) {
+        e = this.badData(head, i, nr + nw, addr, len);
+        break;
+      }
+      if (write) {
+        wAddr[nw] = addr;
+        wLen[nw] = len;
+        nw++;
+        wBytes += len;
+      } else {
+        rAddr[nr] = addr;
+        rLen[nr] = len;
+        nr++;
+        rBytes += len;
+      }
+      if (rBytes + wBytes > MAX_CHAIN_BYTES) {
+        e = refusal(W_BYTES, head, i, 0, 0);
+        break;
+      }
+      if ((flags & F_NEXT) === 0) break;
+      const next = V.getUint16(d + D_NEXT, true);
+      if (next < 0 || next >= tableLen) {
+        e = next < 0 ? faultError('reading descriptor', this.faults.last!, head) : refusal(W_NEXT_RANGE, head, i, next, tableLen);
         break;
       }
       i = next;
     }
-    chain.steps += reads;
+    chain.head = head;
+    chain.nReadable = nr;
+    chain.nWritable = nw;
+    chain.readableBytes = rBytes;
+    chain.writableBytes = wBytes;
+    chain.steps = reads;
     this.steps += reads;
     if (e !== undefined) return this.fail(e);
-    this.heldW[head] = chain.writableBytes + 1;
+    this.heldW[head] = wBytes + 1;
     this.lastAvail = (this.lastAvail + 1) & 0xffff;
     return true;
   }
@@ -240,69 +284,19 @@ class SplitDeviceRing implements DeviceRing {
     return head >= this.num ? refusal(P_HEAD_RANGE, head, 0, this.num, 0) : refusal(P_HEAD_HELD, head, 0, 0, 0);
   }
 
-  /** walk() met descriptor i it does not handle inline: a read fault, an address >= 2^53, or INDIRECT */
-  private walkOdd(head: number, chain: Chain, i: number, addr: number, len: number, flags: number): RingError | undefined {
-    if (flags < 0) return faultError('reading descriptor', this.faults.last!, head);
-    if (addr >= 2 ** 53) return refusal(W_ADDR_53, head, i, 0, 0);
-    return this.walkTable(head, chain, i, addr, len, flags);
-  }
-
-  /** descriptor i of the ring is INDIRECT: check it (RING-10/11, FEAT-06), then walk its table to the end of the chain */
-  private walkTable(head: number, chain: Chain, i: number, table: number, bytes: number, flags: number): RingError | undefined {
+  /** what is wrong with INDIRECT descriptor i, if anything (RING-10/11, FEAT-06) */
+  private badIndirect(head: number, i: number, table: number, bytes: number, flags: number, inTable: boolean): RingError | undefined {
     if (!this.indirectOk) return refusal(W_INDIRECT_OFF, head, i, 0, 0);
+    if (inTable) return refusal(W_INDIRECT_NESTED, head, i, 0, 0);
     if ((flags & F_NEXT) !== 0) return refusal(W_INDIRECT_NEXT, head, i, 0, 0);
     if (bytes === 0 || bytes % DESC !== 0) return refusal(W_INDIRECT_LEN, head, i, bytes, 0);
     if (!this.grants.covers(table, bytes)) return refusal(W_TABLE_OUTSIDE, head, i, table, bytes);
-    // RING-12: WRITE on the pointer descriptor is ignored
-    const T = this.tableV;
-    T.retarget(table);
-    const tableLen = bytes / DESC;
-    let j = 0;
-    for (let visits = 1; ; visits++) {
-      if (visits > tableLen) return refusal(W_TABLE_LOOP, head, j, tableLen, 0);
-      const d = j * DESC;
-      chain.steps++;
-      this.steps++;
-      const lo = T.getUint32(d + D_ADDR);
-      const hi = lo < 0 ? -1 : T.getUint32(d + D_ADDR + 4);
-      const len = hi < 0 ? -1 : T.getUint32(d + D_LEN);
-      const f = len < 0 ? -1 : T.getUint16(d + D_FLAGS);
-      if (f < 0) return faultError('reading descriptor', this.faults.last!, head);
-      if (hi >= 0x200000) return refusal(W_ADDR_53, head, j, 0, 0);
-      if ((f & F_INDIRECT) !== 0) return refusal(W_INDIRECT_NESTED, head, j, 0, 0);
-      const e = this.take(head, chain, j, hi * 0x1_0000_0000 + lo, len, f);
-      if (e !== undefined) return e;
-      if ((f & F_NEXT) === 0) return undefined;
-      const next = T.getUint16(d + D_NEXT);
-      if (next < 0) return faultError('reading descriptor', this.faults.last!, head);
-      if (next >= tableLen) return refusal(W_NEXT_RANGE, head, j, next, tableLen);
-      j = next;
-    }
+    return undefined;
   }
 
-  /** one data descriptor (entry i of its table) into the chain: limits (RING-08), window (FEAT-06), order (RING-05) */
-  private take(head: number, chain: Chain, i: number, addr: number, len: number, flags: number): RingError | undefined {
-    const nr = chain.nReadable;
-    const nw = chain.nWritable;
-    const write = (flags & F_WRITE) !== 0;
-    if (nr + nw >= this.num || !this.grants.covers(addr, len) || (nw > 0 && !write)) return this.refuseData(head, chain, i, addr, len);
-    if (write) {
-      chain.wAddr[nw] = addr;
-      chain.wLen[nw] = len;
-      chain.nWritable = nw + 1;
-      chain.writableBytes += len;
-    } else {
-      chain.rAddr[nr] = addr;
-      chain.rLen[nr] = len;
-      chain.nReadable = nr + 1;
-      chain.readableBytes += len;
-    }
-    return chain.readableBytes + chain.writableBytes > MAX_CHAIN_BYTES ? refusal(W_BYTES, head, i, 0, 0) : undefined;
-  }
-
-  /** which rule a data descriptor take() refused breaks, in the order take() checks them */
-  private refuseData(head: number, chain: Chain, i: number, addr: number, len: number): RingError {
-    if (chain.nReadable + chain.nWritable >= this.num) return refusal(W_TOO_MANY, head, i, this.num, 0);
+  /** which rule the data descriptor pop() refused breaks, in the order pop() checks them */
+  private badData(head: number, i: number, buffers: number, addr: number, len: number): RingError {
+    if (buffers >= this.num) return refusal(W_TOO_MANY, head, i, this.num, 0);
     if (!this.grants.covers(addr, len)) return refusal(W_BUF_OUTSIDE, head, i, addr, len);
     return refusal(W_READ_AFTER_WRITE, head, i, 0, 0);
   }
