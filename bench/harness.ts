@@ -25,6 +25,16 @@ export function median(xs: readonly number[]): number {
 }
 
 /**
+ * `n` calls of `f` as a function of its own. V8 keeps type feedback per function, so one loop
+ * shared by several measurements sees several callees and is optimised for whichever ran first;
+ * each measurement (baseline and measured alike) gets a fresh loop from here instead.
+ */
+export function batchOf(f: () => number, n: number): () => number {
+  const make = new Function('f', 'n', 'return function batch() { let s = 0; for (let i = 0; i < n; i++) s += f(); return s; };');
+  return (make as (f: () => number, n: number) => () => number)(f, n);
+}
+
+/**
  * Calls `fn` repeatedly in `samples` samples of at least `minSampleMs` each and returns the median
  * rate in operations per second; `fn` returns how many operations it did (default 1).
  */

@@ -6,7 +6,7 @@
  * single-threaded ring over one ArrayBuffer (bench/ring-baseline.ts), measured in the same run.
  */
 import type { BenchRecord, BenchSuite } from './harness.ts';
-import { rate, withBaseline } from './harness.ts';
+import { batchOf, rate, withBaseline } from './harness.ts';
 import { createMinimalRing } from './ring-baseline.ts';
 import { memoryComponents } from '../impl/memory/index.ts';
 import { ringComponents } from '../impl/virtio/index.ts';
@@ -148,11 +148,7 @@ export const suite: BenchSuite = {
     const sink = new Uint8Array(BUF_LEN);
     const mic = createMicRing();
     const base = createMinimalRing(BUF_LEN);
-    const loop = (f: () => number) => () => {
-      let n = 0;
-      for (let i = 0; i < BATCH; i++) n += f();
-      return n;
-    };
+    const loop = (f: () => number): (() => number) => batchOf(f, BATCH);
     const opts = { samples: 5, minSampleMs: 150, warmupMs: 200 };
     const baseRt = rate(loop(() => base.roundTrip(undefined, undefined)), opts);
     const micRt = rate(loop(() => mic.roundTrip(undefined, undefined)), opts);
