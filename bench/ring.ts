@@ -85,8 +85,9 @@ export function createMicRing(): MicRing {
 }
 
 /**
- * A MemPort over one ArrayBuffer with no windows and no page map: running the same ring code over
- * it separates the ring's own cost from the memory layer's (ring.roundtrip.flat).
+ * A MemPort over one ArrayBuffer with no windows, no page map and no `pin`: the same ring code over
+ * it runs every ring access through the port's checked methods, the path a memory without pins
+ * gets (ring.roundtrip.flat).
  */
 function flatPort(size: number): MemPort {
   const ab = new ArrayBuffer(size);
@@ -114,7 +115,7 @@ function flatPort(size: number): MemPort {
   };
 }
 
-/** the same round trip with every area in one flat port (no windows): the ring's own cost */
+/** the same round trip with every area in one flat port without pins: the ring on port methods */
 export function createFlatRing(): MicRing {
   const R = ringComponents!;
   const mem = flatPort(CARD_BUF + BUF_LEN);
@@ -159,7 +160,7 @@ export const suite: BenchSuite = {
     return [
       withBaseline('ring.roundtrip', 'round trips/s', micRt, baseRt, 'card add 1-desc chain → host pop/complete via SMPT+BAR0 windows → card reap; baseline: minimal JS ring on one ArrayBuffer'),
       withBaseline('ring.roundtrip.4KiB', 'round trips/s', mic4k, base4k, 'same, host writes 4 KiB into the chain through BAR0 and the card reads it back'),
-      withBaseline('ring.roundtrip.flat', 'round trips/s', flatRt, baseRt, 'diagnostic: the same ring code over one flat DataView port (no windows, no page map)'),
+      withBaseline('ring.roundtrip.flat', 'round trips/s', flatRt, baseRt, 'diagnostic: the same ring code on a flat port without pins (every ring access a checked port call)'),
     ];
   },
 };
