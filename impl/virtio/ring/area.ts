@@ -41,7 +41,8 @@ export interface FaultLog {
   writes: number;
 }
 
-export type PinMode = 'read' | 'write' | 'none';
+/** what the side does with the area: only reads it, or also writes it */
+export type PinMode = 'read' | 'write';
 
 /** stores the view a ring side should use from now on */
 export type Rebind = (view: RingView) => void;
@@ -133,7 +134,7 @@ class ReopeningView implements RingView {
  * next access.
  */
 export function openArea(port: MemPort, base: number, len: number, mode: PinMode, log: FaultLog, rebind: Rebind): RingView {
-  const p = mode === 'none' || port.pin === undefined ? undefined : port.pin(base, len, mode === 'write');
+  const p = port.pin === undefined ? undefined : port.pin(base, len, mode === 'write');
   if (p === undefined || !p.lease.live || p.view.byteLength !== len) return new PortView(port, base, log);
   p.lease.watch(() => rebind(new ReopeningView(port, base, len, mode, log, rebind)));
   return p.view;
