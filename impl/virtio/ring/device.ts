@@ -5,69 +5,14 @@
  * error is sticky: the device then needs a reset (STATUS-07).
  */
 import type { Chain, DeviceRing, DeviceRingConfig, MemFault, MemPort, RingError } from '../../../model/contract.ts';
-import {
-  VRING_DESC_F_NEXT, VRING_DESC_F_WRITE, VRING_DESC_F_INDIRECT,
-  VRING_AVAIL_F_NO_INTERRUPT, VRING_USED_F_NO_NOTIFY, VRING_MAX_CHAIN_BYTES,
-} from '../../../model/constants/virtio.ts';
 import { availUsedEventOffset, usedAvailEventOffset, availSize, usedSize, descTableSize } from '../../../model/layout/vring.ts';
-import { checkPlacement, needEvent, RING_OFFSETS } from './geometry.ts';
+import { checkPlacement, needEvent, RING_BITS, RING_OFFSETS } from './geometry.ts';
 import { faultError, ringError } from './errors.ts';
 import { grantsOf, type Grants } from './grants.ts';
 import { faultLog, openArea, PortView, type FaultLog, type RingView } from './area.ts';
 
 const { D_ADDR, D_LEN, D_FLAGS, D_NEXT, DESC, SLOT, ELEM, E_ID, E_LEN, A_FLAGS, A_IDX, A_RING, U_FLAGS, U_IDX, U_RING } = RING_OFFSETS;
-// the flag values as module consts: an imported binding read on the hot path measured slower
-const F_NEXT = VRING_DESC_F_NEXT;
-const F_WRITE = VRING_DESC_F_WRITE;
-const F_INDIRECT = VRING_DESC_F_INDIRECT;
-const MAX_CHAIN_BYTES = VRING_MAX_CHAIN_BYTES;
-const USED_F_NO_NOTIFY = VRING_USED_F_NO_NOTIFY;
-const AVAIL_F_NO_INTERRUPT = VRING_AVAIL_F_NO_INTERRUPT;
-
-// What a walk can find wrong, as small numbers: the hot paths pass a number and a few values, and
-// the message is built here, out of line (template literals in the hot functions made them too
-// big for the optimizer to inline).
-const W_TABLE_LOOP = 0;
-const W_RING_LOOP = 1;
-const W_ADDR_53 = 2;
-const W_INDIRECT_OFF = 3;
-const W_INDIRECT_NESTED = 4;
-const W_INDIRECT_NEXT = 5;
-const W_INDIRECT_LEN = 6;
-const W_TABLE_OUTSIDE = 7;
-const W_TOO_MANY = 8;
-const W_BUF_OUTSIDE = 9;
-const W_READ_AFTER_WRITE = 10;
-const W_BYTES = 11;
-const W_NEXT_RANGE = 12;
-const P_AVAIL_JUMP = 13;
-const P_HEAD_RANGE = 14;
-const P_HEAD_HELD = 15;
-const P_NOT_HELD = 16;
-const P_LEN = 17;
-
-function refusal(what: number, head: number, i: number, x: number, y: number): RingError {
-  switch (what) {
-    case W_TABLE_LOOP: return ringError('chain-too-long', `indirect table loops (more than ${x} entries visited)`, head);
-    case W_RING_LOOP: return ringError('chain-too-long', `chain longer than queue size ${x} (loop)`, head);
-    case W_ADDR_53: return ringError('outside-window', `descriptor ${i} address >= 2^53`, head);
-    case W_INDIRECT_OFF: return ringError('indirect-not-negotiated', `descriptor ${i} is INDIRECT without the feature`, head);
-    case W_INDIRECT_NESTED: return ringError('indirect-nested', `INDIRECT inside an indirect table (entry ${i})`, head);
-    case W_INDIRECT_NEXT: return ringError('indirect-with-next', `descriptor ${i} has INDIRECT and NEXT`, head);
-    case W_INDIRECT_LEN: return ringError('indirect-len', `indirect table length ${x} is not a non-zero multiple of ${DESC}`, head);
-    case W_TABLE_OUTSIDE: return ringError('outside-window', `indirect table [0x${x.toString(16)}, +${y}) outside the granted windows`, head);
-    case W_TOO_MANY: return ringError('chain-too-long', `chain has more than ${x} buffers`, head);
-    case W_BUF_OUTSIDE: return ringError('outside-window', `buffer [0x${x.toString(16)}, +${y}) outside the granted windows`, head);
-    case W_READ_AFTER_WRITE: return ringError('readable-after-writable', `readable descriptor ${i} after a writable one`, head);
-    case W_BYTES: return ringError('chain-bytes-overflow', `chain carries more than 2^32 bytes`, head);
-    case W_NEXT_RANGE: return ringError('next-out-of-range', `next ${x} outside a table of ${y}`, head);
-    case P_AVAIL_JUMP: return ringError('avail-idx-jump', `avail idx ${x} is ${y} ahead of ${i}, queue size ${head}`);
-    case P_HEAD_RANGE: return ringError('head-out-of-range', `avail slot names head ${head} >= ${x}`, head);
-    case P_HEAD_HELD: return ringError('head-in-flight', `head ${head} published again before it was returned`, head);
-    case P_NOT_HELD: return ringError('push-not-held', `head ${head} is not a chain the device holds`);
-    default: return ringError('bad-request', `used len ${x} outside 0..${y} writable bytes`, head);
-  }
-}
+const { F_NEXT, F_WRITE, F_INDIRECT, MAX_CHAIN_BYTES, USED_F_NO_NOTIFY, AVAIL_F_NO_INTERRUPT } = RING_BITS;
 
 class SplitDeviceRing implements DeviceRing {
   readonly num: number;
@@ -170,7 +115,7 @@ class SplitDeviceRing implements DeviceRing {
     if (idx < 0) return this.faulted('reading avail idx');
     const n = (idx - this.lastAvail) & 0xffff;
     // RING-14: at most num chains can be outstanding; a bigger jump is a driver error
-    if (n > this.num) return this.fail(refusal(P_AVAIL_JUMP, this.num, this.lastAvail, idx, n));
+    if (n > this.num) return this.fail(ringError('avail-idx-jump', `avail idx ${idx} is ${n} ahead of ${this.lastAvail}, queue size ${this.num}`));
     return n;
   }
 
@@ -208,7 +153,7 @@ class SplitDeviceRing implements DeviceRing {
     let e: RingError | undefined = undefined;
     for (;;) {
       if (visits === tableLen) {
-        e = refusal(inTable ? W_TABLE_LOOP : W_RING_LOOP, head, i, tableLen, 0);
+        e = ringError('chain-too-long', inTable ? `indirect table loops (more than ${tableLen} entries visited)` : `chain longer than queue size ${tableLen} (loop)`, head);
         break;
       }
       visits++;
@@ -220,7 +165,7 @@ class SplitDeviceRing implements DeviceRing {
       const len = hi < 0 ? -1 : V.getUint32(d + D_LEN, true);
       const flags = len < 0 ? -1 : V.getUint16(d + D_FLAGS, true);
       if (flags < 0 || hi >= 0x200000) {
-        e = flags < 0 ? faultError('reading descriptor', this.faults.last!, head) : refusal(W_ADDR_53, head, i, 0, 0);
+        e = flags < 0 ? faultError('reading descriptor', this.faults.last!, head) : ringError('outside-window', `descriptor ${i} address >= 2^53`, head);
         break;
       }
       const addr = hi * 0x1_0000_0000 + lo;
@@ -254,13 +199,13 @@ class SplitDeviceRing implements DeviceRing {
         rBytes += len;
       }
       if (rBytes + wBytes > MAX_CHAIN_BYTES) {
-        e = refusal(W_BYTES, head, i, 0, 0);
+        e = ringError('chain-bytes-overflow', `chain carries more than 2^32 bytes`, head);
         break;
       }
       if ((flags & F_NEXT) === 0) break;
       const next = V.getUint16(d + D_NEXT, true);
       if (next < 0 || next >= tableLen) {
-        e = next < 0 ? faultError('reading descriptor', this.faults.last!, head) : refusal(W_NEXT_RANGE, head, i, next, tableLen);
+        e = next < 0 ? faultError('reading descriptor', this.faults.last!, head) : ringError('next-out-of-range', `next ${next} outside a table of ${tableLen}`, head);
         break;
       }
       i = next;
@@ -281,24 +226,24 @@ class SplitDeviceRing implements DeviceRing {
   /** why an avail slot's head is refused (a read fault, RING-13 range, RING-19 in flight) */
   private badHead(head: number): RingError {
     if (head < 0) return faultError('reading avail slot', this.faults.last!);
-    return head >= this.num ? refusal(P_HEAD_RANGE, head, 0, this.num, 0) : refusal(P_HEAD_HELD, head, 0, 0, 0);
+    return head >= this.num ? ringError('head-out-of-range', `avail slot names head ${head} >= ${this.num}`, head) : ringError('head-in-flight', `head ${head} published again before it was returned`, head);
   }
 
   /** what is wrong with INDIRECT descriptor i, if anything (RING-10/11, FEAT-06) */
   private badIndirect(head: number, i: number, table: number, bytes: number, flags: number, inTable: boolean): RingError | undefined {
-    if (!this.indirectOk) return refusal(W_INDIRECT_OFF, head, i, 0, 0);
-    if (inTable) return refusal(W_INDIRECT_NESTED, head, i, 0, 0);
-    if ((flags & F_NEXT) !== 0) return refusal(W_INDIRECT_NEXT, head, i, 0, 0);
-    if (bytes === 0 || bytes % DESC !== 0) return refusal(W_INDIRECT_LEN, head, i, bytes, 0);
-    if (!this.grants.covers(table, bytes)) return refusal(W_TABLE_OUTSIDE, head, i, table, bytes);
+    if (!this.indirectOk) return ringError('indirect-not-negotiated', `descriptor ${i} is INDIRECT without the feature`, head);
+    if (inTable) return ringError('indirect-nested', `INDIRECT inside an indirect table (entry ${i})`, head);
+    if ((flags & F_NEXT) !== 0) return ringError('indirect-with-next', `descriptor ${i} has INDIRECT and NEXT`, head);
+    if (bytes === 0 || bytes % DESC !== 0) return ringError('indirect-len', `indirect table length ${bytes} is not a non-zero multiple of ${DESC}`, head);
+    if (!this.grants.covers(table, bytes)) return ringError('outside-window', `indirect table [0x${table.toString(16)}, +${bytes}) outside the granted windows`, head);
     return undefined;
   }
 
   /** which rule the data descriptor pop() refused breaks, in the order pop() checks them */
   private badData(head: number, i: number, buffers: number, addr: number, len: number): RingError {
-    if (buffers >= this.num) return refusal(W_TOO_MANY, head, i, this.num, 0);
-    if (!this.grants.covers(addr, len)) return refusal(W_BUF_OUTSIDE, head, i, addr, len);
-    return refusal(W_READ_AFTER_WRITE, head, i, 0, 0);
+    if (buffers >= this.num) return ringError('chain-too-long', `chain has more than ${this.num} buffers`, head);
+    if (!this.grants.covers(addr, len)) return ringError('outside-window', `buffer [0x${addr.toString(16)}, +${len}) outside the granted windows`, head);
+    return ringError('readable-after-writable', `readable descriptor ${i} after a writable one`, head);
   }
 
   push(head: number, len: number): RingError | undefined {
@@ -324,7 +269,7 @@ class SplitDeviceRing implements DeviceRing {
 
   private pushRefused(head: number, len: number, held: number): RingError {
     if (this.err) return this.err;
-    return held === 0 ? refusal(P_NOT_HELD, head, 0, 0, 0) : refusal(P_LEN, head, 0, len, held - 1);
+    return held === 0 ? ringError('push-not-held', `head ${head} is not a chain the device holds`) : ringError('bad-request', `used len ${len} outside 0..${held - 1} writable bytes`, head);
   }
 
   needNotify(): boolean {

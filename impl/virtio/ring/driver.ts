@@ -6,26 +6,13 @@
  * the ring (sticky) instead of corrupting the free list.
  */
 import type { DriverRing, DriverRingConfig, MemFault, MemPort, RingError, Seg, UsedOut } from '../../../model/contract.ts';
-import {
-  VRING_DESC_F_NEXT, VRING_DESC_F_WRITE, VRING_DESC_F_INDIRECT,
-  VRING_AVAIL_F_NO_INTERRUPT, VRING_USED_F_NO_NOTIFY, VRING_MAX_CHAIN_BYTES,
-} from '../../../model/constants/virtio.ts';
-import {
-  vringAvail, vringUsed,
-  availUsedEventOffset, availSize, usedAvailEventOffset, usedSize, descTableSize,
-} from '../../../model/layout/vring.ts';
-import { checkPlacement, needEvent, RING_OFFSETS } from './geometry.ts';
+import { availUsedEventOffset, availSize, usedAvailEventOffset, usedSize, descTableSize } from '../../../model/layout/vring.ts';
+import { checkPlacement, needEvent, RING_BITS, RING_OFFSETS } from './geometry.ts';
 import { faultError, isFault, ringError } from './errors.ts';
 import { faultLog, openArea, type FaultLog, type RingView } from './area.ts';
 
 const { D_ADDR, D_LEN, D_FLAGS, D_NEXT, DESC, SLOT, ELEM, E_ID, E_LEN, A_FLAGS, A_IDX, A_RING, U_FLAGS, U_IDX, U_RING } = RING_OFFSETS;
-// the flag values as module consts: an imported binding read on the hot path measured slower
-const F_NEXT = VRING_DESC_F_NEXT;
-const F_WRITE = VRING_DESC_F_WRITE;
-const F_INDIRECT = VRING_DESC_F_INDIRECT;
-const MAX_CHAIN_BYTES = VRING_MAX_CHAIN_BYTES;
-const USED_F_NO_NOTIFY = VRING_USED_F_NO_NOTIFY;
-const AVAIL_F_NO_INTERRUPT = VRING_AVAIL_F_NO_INTERRUPT;
+const { F_NEXT, F_WRITE, F_INDIRECT, MAX_CHAIN_BYTES, USED_F_NO_NOTIFY, AVAIL_F_NO_INTERRUPT } = RING_BITS;
 
 /** head states */
 const FREE = 0;
@@ -40,7 +27,7 @@ function writeAddr(m: MemPort, at: number, addr: number): MemFault | undefined {
   return m.write32(at, lo) ?? m.write32(at + 4, (addr - lo) * TWO_TO_MINUS_32);
 }
 
-/** the same into a ring area; false when the port faulted */
+/** the same into a ring view (a fault through a PortView lands in the side's FaultLog) */
 function storeAddr(v: RingView, at: number, addr: number): void {
   const lo = addr >>> 0;
   v.setUint32(at, lo, true);
@@ -130,8 +117,8 @@ class SplitDriverRing implements DriverRing {
     // both event thresholds sit at the start (all 0 for the usual start)
     const start = cfg.startIdx ?? 0;
     const f =
-      m.write16(cfg.availAddr + vringAvail.fields.idx.offset, start) ??
-      m.write16(cfg.usedAddr + vringUsed.fields.idx.offset, start) ??
+      m.write16(cfg.availAddr + A_IDX, start) ??
+      m.write16(cfg.usedAddr + U_IDX, start) ??
       m.write16(cfg.availAddr + this.usedEventOff, start) ??
       m.write16(cfg.usedAddr + this.availEventOff, start);
     if (f) return faultError('initialising ring indices', f);

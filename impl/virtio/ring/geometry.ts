@@ -1,6 +1,9 @@
-/** Ring geometry shared by both sides: field offsets and checks (RING-01, RING-02). */
+/** Ring geometry shared by both sides: field offsets, flag bits and checks (RING-01, RING-02). */
 import type { RingError, RingPlacement } from '../../../model/contract.ts';
-import { VIRTQUEUE_MAX_SIZE } from '../../../model/constants/virtio.ts';
+import {
+  VIRTQUEUE_MAX_SIZE, VRING_DESC_F_NEXT, VRING_DESC_F_WRITE, VRING_DESC_F_INDIRECT,
+  VRING_AVAIL_F_NO_INTERRUPT, VRING_USED_F_NO_NOTIFY, VRING_MAX_CHAIN_BYTES,
+} from '../../../model/constants/virtio.ts';
 import {
   VRING_DESC_ALIGN, VRING_AVAIL_ALIGN, VRING_USED_ALIGN,
   vringDesc, vringAvailSlot, vringUsedElem, vringAvail, vringUsed, availSlotOffset, usedElemOffset,
@@ -30,6 +33,16 @@ export const RING_OFFSETS = Object.freeze({
   U_FLAGS: vringUsed.fields.flags.offset,
   U_IDX: vringUsed.fields.idx.offset,
   U_RING: usedElemOffset(0),
+});
+
+/** the flag bits and limits both sides test on their hot paths, destructured like RING_OFFSETS */
+export const RING_BITS = Object.freeze({
+  F_NEXT: VRING_DESC_F_NEXT,
+  F_WRITE: VRING_DESC_F_WRITE,
+  F_INDIRECT: VRING_DESC_F_INDIRECT,
+  MAX_CHAIN_BYTES: VRING_MAX_CHAIN_BYTES,
+  USED_F_NO_NOTIFY: VRING_USED_F_NO_NOTIFY,
+  AVAIL_F_NO_INTERRUPT: VRING_AVAIL_F_NO_INTERRUPT,
 });
 
 /**
