@@ -6,7 +6,7 @@ import type { Implementation } from '../model/contract.ts';
 import { simComponents } from './sim/index.ts';
 import { memoryComponents } from './memory/index.ts';
 import { pcieComponents } from './pcie/index.ts';
-import { dmaComponents } from './dma/index.ts';
+import { dmaComponents } from './bus/index.ts';
 import { ringComponents } from './virtio/index.ts';
 import { systemComponents } from './system.ts';
 

@@ -2,8 +2,11 @@
  * Claim: the dependency direction of DESIGN.md §2 holds for every file: model/ imports only model/
  * and xstate; impl/ imports only model/layout, model/constants and model/contract, never
  * model/machines or xstate; properties/ reaches impl/ only through properties/systems.ts;
- * fixtures/ never imports impl/ or properties/.
- * Source: DESIGN.md §2; issue 2 item 8. Level: meta.
+ * fixtures/ never imports impl/ or properties/. Inside impl/, data flows bottom-up: sim < memory < pcie <
+ * dma < bus < virtio < host, card < daemon < system; a folder imports only itself and the folders
+ * below it (host and card are peers and import neither each other), and impl/system.ts and
+ * impl/index.ts assemble everything.
+ * Source: DESIGN.md §2; issue 2 item 8, issue 9 item 7. Level: meta.
  */
 import { describe, expect, test } from 'vitest';
 import { dirname, join } from 'node:path';
@@ -40,6 +43,44 @@ const rules: Record<string, Rule> = {
   fixtures: (e) => (within(e.target, 'impl', 'properties') ? `fixtures/ are data and generators; they may not import ${e.target}` : undefined),
 };
 
+/**
+ * impl/'s own order (DESIGN.md §2 "data flows bottom-up"): the rank of each impl/ folder; the top-level
+ * files impl/system.ts and impl/index.ts rank above every folder and may import anything. Equal ranks
+ * are peers: neither imports the other. A folder or top-level file not listed here has no place yet and is refused.
+ */
+const IMPL_ORDER: Readonly<Record<string, number>> = {
+  sim: 0,
+  memory: 1,
+  pcie: 2,
+  dma: 3,
+  bus: 4,
+  virtio: 5,
+  host: 6,
+  card: 6,
+  daemon: 7,
+  'system.ts': 8,
+  'index.ts': 8,
+};
+/**
+ * the assembly: these two import everything, and unit tests of any layer may build the assembled
+ * system to exercise their layer inside it
+ */
+const IMPL_ASSEMBLY = ['impl/system.ts', 'impl/index.ts'];
+
+/** impl/X → impl/Y only if Y is X or ranks strictly below X (only edges between two impl/ files) */
+const implOrder: Rule = (e) => {
+  if (!within(e.from, 'impl') || !within(e.target, 'impl')) return undefined;
+  const from = e.from.split('/')[1]!;
+  const to = e.target!.split('/')[1]!;
+  const rf = IMPL_ORDER[from];
+  const rt = IMPL_ORDER[to];
+  if (rf === undefined) return `impl/${from} has no place in impl/'s order (DESIGN.md §2)`;
+  if (rt === undefined) return `impl/${to} has no place in impl/'s order (DESIGN.md §2)`;
+  if (from === to || rt < rf || IMPL_ASSEMBLY.includes(e.from)) return undefined;
+  if (e.from.endsWith('.test.ts') && IMPL_ASSEMBLY.includes(e.target!)) return undefined;
+  return rt === rf ? `impl/${from} and impl/${to} are peers: neither imports the other` : `impl/${from} may not import impl/${to}, which is above it`;
+};
+
 describe('layering (DESIGN.md §2)', () => {
   for (const [layer, rule] of Object.entries(rules)) {
     test(`${layer}/ imports follow the dependency direction`, () => {
@@ -53,6 +94,15 @@ describe('layering (DESIGN.md §2)', () => {
     });
   }
 
+  test("impl/ folders import only their own layer and the ones below (sim < memory < pcie < dma < bus < virtio < host, card < daemon < system)", () => {
+    const violations: string[] = [];
+    for (const f of tsFiles(root, ['impl'])) for (const e of importsOf(root, f)) {
+      const why = implOrder(e);
+      if (why) violations.push(`${e.from}: '${e.spec}': ${why}`);
+    }
+    expect(violations).toEqual([]);
+  });
+
   test('the checker sees real violations (self-test on planted edges)', () => {
     const edge = (from: string, spec: string, target?: string): ImportEdge => ({ from, spec, target, typeOnly: false });
     expect(rules.impl!(edge('impl/dma/engine.ts', '../../model/machines/dma.ts', 'model/machines/dma.ts'))).toBeDefined();
@@ -64,6 +114,21 @@ describe('layering (DESIGN.md §2)', () => {
     expect(rules.model!(edge('model/machines/a.ts', '../../impl/x.ts', 'impl/x.ts'))).toBeDefined();
     expect(rules.model!(edge('model/machines/a.ts', 'xstate'))).toBeUndefined();
     expect(rules.fixtures!(edge('fixtures/mutants/a.ts', '../../impl/x.ts', 'impl/x.ts'))).toBeDefined();
+    // impl/'s own order: upward, peer, unplaced and test-only edges
+    expect(implOrder(edge('impl/dma/index.ts', '../bus/attach.ts', 'impl/bus/attach.ts'))).toBeDefined();
+    expect(implOrder(edge('impl/sim/scheduler.ts', '../memory/index.ts', 'impl/memory/index.ts'))).toBeDefined();
+    expect(implOrder(edge('impl/host/driver.ts', '../card/card.ts', 'impl/card/card.ts'))).toBeDefined();
+    expect(implOrder(edge('impl/card/os.ts', '../host/vop.ts', 'impl/host/vop.ts'))).toBeDefined();
+    expect(implOrder(edge('impl/host/driver.ts', '../daemon/mpssd.ts', 'impl/daemon/mpssd.ts'))).toBeDefined();
+    expect(implOrder(edge('impl/daemon/mpssd.ts', '../system.ts', 'impl/system.ts'))).toBeDefined();
+    expect(implOrder(edge('impl/widgets/a.ts', '../sim/index.ts', 'impl/sim/index.ts'))).toBeDefined();
+    expect(implOrder(edge('impl/host/sysfs.test.ts', '../card/card.ts', 'impl/card/card.ts'))).toBeDefined();
+    expect(implOrder(edge('impl/bus/attach.ts', '../dma/engine.ts', 'impl/dma/engine.ts'))).toBeUndefined();
+    expect(implOrder(edge('impl/daemon/mpssd.ts', '../host/index.ts', 'impl/host/index.ts'))).toBeUndefined();
+    expect(implOrder(edge('impl/host/boot.ts', './driver.ts', 'impl/host/driver.ts'))).toBeUndefined();
+    expect(implOrder(edge('impl/system.ts', './card/index.ts', 'impl/card/index.ts'))).toBeUndefined();
+    expect(implOrder(edge('impl/index.ts', './system.ts', 'impl/system.ts'))).toBeUndefined();
+    expect(implOrder(edge('impl/host/sysfs.test.ts', '../system.ts', 'impl/system.ts'))).toBeUndefined();
   });
 
   test('the import reader finds static, type-only, re-export and dynamic imports', () => {
