@@ -40,6 +40,7 @@ import { DRAR_HI_BITS } from '../../model/layout/dma.ts';
 import * as Desc from '../dma/descriptor.ts';
 import type { DescWords } from '../dma/descriptor.ts';
 import { dmaError } from '../dma/errors.ts';
+import { RingSlots } from '../dma/slots.ts';
 // bound once: imported bindings are live getters under some loaders (tsx), too slow for the hot path
 const { DMA_PREP_FENCE, DMA_PREP_INTERRUPT, DMA_SYNC_WAIT_TIMEOUT_NS, MIC_DMA_ADDR_LIMIT, MIC_DMA_ALIGN, MIC_DMA_CARD_CHAN_FIRST, MIC_DMA_CHAN_QUIESCE, MIC_DMA_DCAR_IM0, MIC_DMA_DCAR_IM1, MIC_DMA_DESC_SIZE, MIC_DMA_DSTAT_COMPLETION_MASK, MIC_DMA_MAX_XFER_CARD, MIC_DMA_MAX_XFER_HOST, MIC_DMA_PENDING_LEVEL, MIC_DMA_PREP_EXTRA_SLOTS, MIC_DMA_SBOX_DRARHI_SYS_MASK, MIC_DMA_STATUS_SLOTS, MIC_MAX_DMA_CHAN, SMPT_PAGE_SHIFT, channelOwner, dcrEnableBit, dcrOwnerBit } = K;
 const { encodeMemcopy, encodeStatus, encodeStatusWords, writeDescriptor } = Desc;
@@ -102,6 +103,8 @@ export class ChanImpl implements DmaChan {
   active = false;
   stats = { submitted: 0, completed: 0, aborted: 0 };
   private readonly words: DescWords = { w0: 0, w1: 0, w2: 0, w3: 0 };
+  /** pins of the ring's pages: the driver stores descriptors straight into its ring */
+  private readonly slots: RingSlots;
 
   constructor(
     readonly channel: number,
@@ -113,6 +116,7 @@ export class ChanImpl implements DmaChan {
     private readonly hooks: { enableIrq(ch: number): void; disableIrq(ch: number): void },
   ) {
     this.maxXfer = side === 'host' ? MIC_DMA_MAX_XFER_HOST : MIC_DMA_MAX_XFER_CARD;
+    this.slots = new RingSlots(cm.mem, cm.ringAddr, ringSize, true);
   }
 
   get phase(): DmaChanPhase {
@@ -282,7 +286,10 @@ export class ChanImpl implements DmaChan {
   }
 
   private put(): void {
-    writeDescriptor(this.cm.mem, this.cm.ringAddr + this.head * MIC_DMA_DESC_SIZE, this.words);
+    const s = this.slots;
+    if (!s.store(this.head, this.words) && !(s.pin(this.head) && s.store(this.head, this.words))) {
+      writeDescriptor(this.cm.mem, this.cm.ringAddr + this.head * MIC_DMA_DESC_SIZE, this.words);
+    }
     this.head = this.head + 1 === this.ringSize ? 0 : this.head + 1;
   }
 

@@ -30,6 +30,7 @@ import { hostDmaBit } from '../../model/constants/pcie.ts';
 import * as Desc from './descriptor.ts';
 import type { CopyProgress, DescWords } from './descriptor.ts';
 import { dmaError } from './errors.ts';
+import { RingSlots } from './slots.ts';
 // bound once: imported bindings are live getters under some loaders (tsx), too slow for the hot path
 const { DCHERR_HEAD_REWRITE, DCHERR_INJECTED, DCHERR_RING, MIC_DMA_CHAN_QUIESCE, MIC_DMA_DCAR_IM0, MIC_DMA_DCAR_IM1, MIC_DMA_DCR_RESET, MIC_DMA_DESC_SIZE, MIC_DMA_DSTAT_COMPLETION_MASK, MIC_DMA_NUM_CHAN, SMPT_PAGE_SIZE, SMPT_WINDOW_BASE, channelOwner, dcrEnableBit, dcrOwnerBit } = K;
 const { EXEC_MORE, executeDescriptor } = Desc;
@@ -54,6 +55,8 @@ class ChannelHw {
   /** decoded from DRAR: card physical address of slot 0 and the slot count (0 = not programmed) */
   ringAddr = 0;
   ringSize = 0;
+  /** pins of the ring's pages (made when the ring is programmed) */
+  slots: RingSlots | undefined = undefined;
   scheduled = false;
   /** an interrupt raised while masked, delivered at unmask (the mask/unmask ack erratum relies on it) */
   intrLatched = false;
@@ -310,6 +313,7 @@ export class DmaEngineImpl implements DmaEngine {
       ch.ringAddr = field(v, B.addrHi) * TWO32 + ch.drarLo;
     }
     ch.ringSize = size;
+    ch.slots = size > 0 ? new RingSlots(this.mem, ch.ringAddr, size, false) : undefined;
     if (ch.dtpr >= size) ch.dtpr = 0;
     ch.dhpr = ch.dtpr;
     ch.progress.off = 0;
@@ -363,16 +367,21 @@ export class DmaEngineImpl implements DmaEngine {
     }
     const m = this.mem;
     const w = this.words;
-    // one 16-byte fetch, decoded as four little-endian words
-    if (m.readInto(ch.ringAddr + ch.dtpr * MIC_DMA_DESC_SIZE, this.fetch) !== undefined) {
-      this.fail(ch, DCHERR_RING);
-      return;
+    // the slot's page pinned, or one checked 16-byte fetch decoded as four little-endian words
+    const slots = ch.slots;
+    if (slots === undefined || !slots.read(ch.dtpr, w)) {
+      if (m.readInto(ch.ringAddr + ch.dtpr * MIC_DMA_DESC_SIZE, this.fetch) !== undefined) {
+        this.fail(ch, DCHERR_RING);
+        return;
+      }
+      const f = this.fetchView;
+      w.w0 = f.getUint32(0, true);
+      w.w1 = f.getUint32(4, true);
+      w.w2 = f.getUint32(8, true);
+      w.w3 = f.getUint32(12, true);
+      // non-zero bytes prove the page is allocated: pinning it allocates nothing (slots.ts)
+      if ((w.w0 | w.w1 | w.w2 | w.w3) !== 0) slots?.pin(ch.dtpr);
     }
-    const f = this.fetchView;
-    w.w0 = f.getUint32(0, true);
-    w.w1 = f.getUint32(4, true);
-    w.w2 = f.getUint32(8, true);
-    w.w3 = f.getUint32(12, true);
     const r = executeDescriptor(m, w, ch.progress);
     if (r < 0) {
       ch.progress.off = 0;
