@@ -16,6 +16,7 @@ export type * from './contract/pcie.ts';
 export type * from './contract/dma.ts';
 export type * from './contract/ring.ts';
 export type * from './contract/system.ts';
+export type * from './contract/vop.ts';
 
 export interface Implementation {
   readonly name: string;

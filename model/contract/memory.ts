@@ -6,8 +6,8 @@
 
 export interface MemFault {
   readonly kind: 'mem-fault';
-  /** out-of-range: outside [0, size); unmapped: no window covers it; misaligned: where alignment is required */
-  readonly reason: 'out-of-range' | 'unmapped' | 'misaligned' | 'not-safe-integer' | 'bad-argument';
+  /** out-of-range: outside [0, size); unmapped: no window covers it; misaligned: where alignment is required; read-only: a store into a read-only mapping */
+  readonly reason: 'out-of-range' | 'unmapped' | 'misaligned' | 'not-safe-integer' | 'bad-argument' | 'read-only';
   /** name of the address space that refused */
   readonly space: string;
   readonly addr: number;

@@ -9,6 +9,7 @@
  */
 import type { ChoiceSource, Scheduler } from './sim.ts';
 import type { MemPort } from './memory.ts';
+import type { CardVirtioDevice, VopCharDevice } from './vop.ts';
 
 export type LifecycleErrno = 'EINVAL' | 'ENOENT' | 'EACCES' | 'EBUSY' | 'ENODEV' | 'EIO' | 'ENOMEM';
 
@@ -119,6 +120,14 @@ export interface MicSystem {
    * refuses or no free slot, ENOMEM). Fields a C u8/u16 could not hold are EINVAL. No settle.
    */
   addDevice(card: number, spec: VirtioDeviceSpec): { readonly ok: true; readonly offset: number } | { readonly errno: LifecycleErrno };
+
+  /**
+   * The host char devices /dev/vop_virtio<N> (facts §6.5): what user space (mpssd) is built on.
+   * Calls that wait run the simulation (process context, see model/contract/vop.ts).
+   */
+  readonly vop: VopCharDevice;
+  /** the virtio devices card N's VOP transport bound, as its drivers use them (empty when no OS runs) */
+  cardVirtio(card: number): readonly CardVirtioDevice[];
 
   /** OS power management (facts §4.2): PM prepare notifier; EBUSY while a PM transition is in progress */
   pmSuspend(): AttrResult;
