@@ -19,6 +19,9 @@ import { Bar0Spy } from './host/bar0-spy.ts';
 import { Bar4Spy } from './host/regs-spy.ts';
 import { Card, hostileCardAct } from './card/index.ts';
 import { Mpssd, DEFAULT_DEVICES } from './daemon/index.ts';
+import { VopCharDev } from './host/vop/index.ts';
+import type { DmaChan } from '../model/contract.ts';
+import { VOP_DMA_CHANNEL } from '../model/constants/vop.ts';
 
 /** host RAM the driver allocates from: above the first 4 GiB [model choice] */
 const HOST_HEAP_BASE = 2 ** 32;
@@ -70,12 +73,14 @@ export function createReferenceSystem(config: SystemConfig = {}): ReferenceSyste
   const spies: Bar0Spy[] = [];
   const regSpies: Bar4Spy[] = [];
   const daemons: (Mpssd | undefined)[] = [];
+  // VOP copies use host channel 0 while the card is up and the host DMA device bound (facts §6.6)
+  const vopChans: (DmaChan | undefined)[] = platform.cards.map(() => undefined);
   platform.cards.forEach((ep, i) => {
     cards.push(new Card(sched, ep));
     let drv: MicHostDriver | undefined;
     const spy = new Bar0Spy(ep.bar0, () => sched.now, () => drv?.state ?? 'offline');
     const regSpy = new Bar4Spy(ep.regs, () => sched.now, () => drv?.state ?? 'offline');
-    drv = new MicHostDriver({ sched, ep, smpt: platform.smpt[i]!, hostMemory: platform.hostMemory, alloc, firmware: store, bar0: spy, regs: regSpy });
+    drv = new MicHostDriver({ sched, ep, smpt: platform.smpt[i]!, hostMemory: platform.hostMemory, alloc, firmware: store, bar0: spy, regs: regSpy, dmaChan: () => vopChans[i] });
     const err = drv.probe();
     if (err !== undefined) throw new Error(`mic${i}: probe failed with ${err}`);
     drivers.push(drv);
@@ -96,8 +101,16 @@ export function createReferenceSystem(config: SystemConfig = {}): ReferenceSyste
       // attachDma registers both at once; a card that is not started has neither
       if (hostDev) dc.bus.unregisterDevice(hostDev);
       if (cardDev) dc.bus.unregisterDevice(cardDev);
-      drivers[i]!.hooks.started.push(() => hostDev && dc.bus.registerDevice(hostDev));
-      drivers[i]!.hooks.stopping.push(() => hostDev && dc.bus.unregisterDevice(hostDev));
+      drivers[i]!.hooks.started.push(() => {
+        if (hostDev === undefined) return;
+        dc.bus.registerDevice(hostDev);
+        const ch = dc.host.requestChannel(VOP_DMA_CHANNEL);
+        vopChans[i] = 'kind' in ch ? undefined : ch;
+      });
+      drivers[i]!.hooks.stopping.push(() => {
+        vopChans[i] = undefined;
+        if (hostDev) dc.bus.unregisterDevice(hostDev);
+      });
       cards[i]!.hooks.osUp.push(() => cardDev && dc.bus.registerDevice(cardDev));
       cards[i]!.hooks.osDown.push(() => cardDev && dc.bus.unregisterDevice(cardDev));
     });
@@ -176,7 +189,7 @@ export function createReferenceSystem(config: SystemConfig = {}): ReferenceSyste
     },
     liveDevices: (i): readonly LiveDevice[] => cardOf(i).liveDevices(),
     addedDevices: (i): readonly LiveDevice[] =>
-      drv(i).vop.devices.map((v) => ({ type: v.type, offset: v.offset, numVq: v.spec.numVq })),
+      drv(i).vop.devices.map((v) => ({ type: v.type, offset: v.offset, numVq: v.numVq })),
     cardRings: (i) => cardOf(i).cardRings(),
     bar0Accesses: (i) => spies[i]?.log ?? [],
     hostRegWrites: (i) => regSpies[i]?.log ?? [],
@@ -186,9 +199,18 @@ export function createReferenceSystem(config: SystemConfig = {}): ReferenceSyste
     trace: () => sched.trace.text(),
   };
 
+  const vop = new VopCharDev({
+    vopOf: (i) => drivers[i]?.vop,
+    hostMem: platform.hostMemory,
+    dpOf: (i) => drv(i).dp,
+    sleep: (ns) => void sched.runFor(ns, SETTLE_MAX_STEPS),
+  });
+
   return {
     scheduler: sched,
     cardCount: drivers.length,
+    vop,
+    cardVirtio: (i) => cardOf(i).virtioDevices(),
     drivers,
     cards,
     daemons,

@@ -17,6 +17,9 @@ import { BOOT_ADDR_MASK, BOOTSTRAP_APIC_ID, BOOTSTRAP_BOOT_ADDR, CARD_RESET_NS, 
 import { BOOTSTRAP_DOORBELL, BOOTSTRAP_VECTOR, CARD_DOORBELL_IRQ_BASE } from '../../model/constants/pcie.ts';
 import { CardDoorbells } from './doorbells.ts';
 import { CardOs } from './os.ts';
+import { CardBufferHeap } from './vop/buffers.ts';
+import type { CardVdev } from './vop/vdev.ts';
+import { createDriverRing } from '../virtio/ring/driver.ts';
 
 /** card RAM the OS allocates from (above the image at 64 MiB and a ramdisk of up to 64 MiB at 128 MiB) [model choice] */
 export const CARD_HEAP_BASE = 192 * 2 ** 20;
@@ -35,6 +38,8 @@ export class Card {
   os: CardOs | undefined;
   /** bumped by every reset and crash; work of an older generation does nothing */
   private gen = 0;
+  /** card RAM for virtio buffers (impl/card/vop/buffers.ts) */
+  private readonly heap: CardBufferHeap;
   private heapNext = CARD_HEAP_BASE;
   private damage: ImageDamage | undefined;
   private readonly ringHistory: { cardAddr: number; len: number }[] = [];
@@ -49,6 +54,7 @@ export class Card {
     private readonly ep: PcieEndpoint,
   ) {
     this.who = `card${ep.index}`;
+    this.heap = new CardBufferHeap(ep.cardMemory);
     this.resetFault = `card${ep.index}.resetHang`;
     sched.faults.declare(this.resetFault, 'the next card reset never completes (SPAD2 never says ready)');
     ep.regs.hook(BAR4.RGCR, 4, {
@@ -79,6 +85,7 @@ export class Card {
     this.os = undefined;
     this.doorbells.clear();
     this.heapNext = CARD_HEAP_BASE;
+    this.heap.clear();
     this.setSide('in_reset');
     this.ep.regs.poke(BAR4.POSTCODE, POSTCODE.IN_RESET);
     // some steppings lose the MSI-X mapping registers across a reset (facts §1.3); ours all do
@@ -139,7 +146,9 @@ export class Card {
         regs,
         view: this.ep.cardView,
         doorbells: this.doorbells,
+        heap: this.heap,
         allocCard: (n) => this.allocCard(n),
+        createDriverRing,
         alive: (g) => this.alive(g),
         setSide: (s) => {
           if (gen === this.gen) this.setSide(s);
@@ -183,6 +192,12 @@ export class Card {
     for (const h of this.hooks.osDown) h();
     this.gen++;
     return true;
+  }
+
+  /** the virtio devices the card's VOP transport bound (the card drivers' API) */
+  virtioDevices(): CardVdev[] {
+    if (this.side !== 'os_running' && this.side !== 'shutting_down') return [];
+    return this.os?.devices?.devices() ?? [];
   }
 
   liveDevices(): { type: number; offset: number; numVq: number }[] {

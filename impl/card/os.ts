@@ -5,13 +5,14 @@
  * powers off on the host's request, halts / powers off / restarts on its own, or panics.
  */
 import type { CardShutdownKind } from '../../model/constants/lifecycle.ts';
-import type { MemPort, RegisterFile, Scheduler } from '../../model/contract.ts';
+import type { DriverRing, DriverRingConfig, MemPort, RegisterFile, RingError, Scheduler } from '../../model/contract.ts';
 import { BAR4, SPAD_INDEX } from '../../model/layout/sbox.ts';
 import { bootParam, MIC_DB_NONE, MIC_MAGIC } from '../../model/layout/device-page.ts';
 import { CARD_SHUTDOWN_STATUS, MIC_CRASHED } from '../../model/constants/lifecycle.ts';
 import { readField, readOr, writeField } from '../memory/fields.ts';
 import { CardDoorbells, ringHost } from './doorbells.ts';
-import { CardDevices } from './os-devices.ts';
+import { CardVop } from './vop/transport.ts';
+import type { CardBufferHeap } from './vop/buffers.ts';
 
 /** virtual time of the orderly shutdown path, report → driver teardown → halt [model choice] */
 export const CARD_SHUTDOWN_NS = 10_000_000;
@@ -22,7 +23,9 @@ export interface CardOsDeps {
   readonly regs: RegisterFile;
   readonly view: MemPort;
   readonly doorbells: CardDoorbells;
+  readonly heap: CardBufferHeap;
   allocCard(size: number): number | undefined;
+  createDriverRing(cfg: DriverRingConfig): DriverRing | RingError;
   alive(gen: number): boolean;
   /** the card side moves on (os_running → shutting_down → halted / crashed) */
   setSide(s: 'os_running' | 'shutting_down' | 'halted' | 'crashed'): void;
@@ -32,7 +35,7 @@ export class CardOs {
   /** 'EIO' when the card driver refused the device page */
   driverError: 'EIO' | undefined;
   dp = 0;
-  devices: CardDevices | undefined;
+  devices: CardVop | undefined;
   private shutdownDb = MIC_DB_NONE;
   private configDb = MIC_DB_NONE;
   private c2hShutdownDb = MIC_DB_NONE;
@@ -60,8 +63,13 @@ export class CardOs {
     this.c2hShutdownDb = readOr(view, dp, bootParam.fields.c2h_shutdown_db, MIC_DB_NONE);
     this.shutdownDb = this.d.doorbells.request(() => this.shutdownIsr());
     writeField(view, dp, bootParam.fields.h2c_shutdown_db, this.shutdownDb);
-    this.devices = new CardDevices(
-      { sched: this.d.sched, who: this.d.who, view, regs, doorbells: this.d.doorbells, allocCard: (n) => this.d.allocCard(n), alive: (g) => this.d.alive(g) },
+    this.devices = new CardVop(
+      {
+        sched: this.d.sched, who: this.d.who, view, regs, doorbells: this.d.doorbells, heap: this.d.heap,
+        allocCard: (n) => this.d.allocCard(n),
+        createDriverRing: (cfg) => this.d.createDriverRing(cfg),
+        alive: (g) => this.d.alive(g),
+      },
       dp,
       this.gen,
     );

@@ -4,7 +4,7 @@
  * State lives in fields, as in struct mic_device. The long operations (reset, boot, stop, shutdown,
  * suspend, OSPM) are in boot.ts, the doorbells and MSI-X map in interrupts.ts.
  */
-import type { LifecycleErrno, MemPort, PcieEndpoint, RegisterFile, Scheduler, Smpt, TimerId } from '../../model/contract.ts';
+import type { DmaChan, LifecycleErrno, MemPort, PcieEndpoint, RegisterFile, Scheduler, Smpt, TimerId } from '../../model/contract.ts';
 import { BAR4, SPAD_INDEX } from '../../model/layout/sbox.ts';
 import { bootParam, MIC_DP_SIZE } from '../../model/layout/device-page.ts';
 import { barOffset, configHeader, MEM_BAR_FLAG_MASK } from '../../model/layout/config-space.ts';
@@ -15,7 +15,8 @@ import { HostAllocator } from './alloc.ts';
 import { bootParamInit } from './bootparam.ts';
 import { readOr } from '../memory/fields.ts';
 import type { FirmwareStore } from './loader.ts';
-import { HostVop } from './vop.ts';
+import { HostVop } from './vop/index.ts';
+import { createDeviceRing } from '../virtio/ring/device.ts';
 import { HostInterrupts } from './interrupts.ts';
 import { HostBoot } from './boot.ts';
 
@@ -32,6 +33,8 @@ export interface HostDriverDeps {
   readonly bar0: MemPort;
   /** BAR4 as the driver uses it (default ep.regs; the system may wrap it to observe writes) */
   readonly regs?: RegisterFile;
+  /** host DMA channel 0 of this card for VOP copies, while it is usable (default: none, CPU copies) */
+  readonly dmaChan?: () => DmaChan | undefined;
 }
 
 export class MicHostDriver {
@@ -114,6 +117,8 @@ export class MicHostDriver {
       nextDb: () => this.nextDb(),
       onDoorbell: (db, cb) => this.onDoorbell(db, cb),
       sendIntr: (db) => this.sendIntr(db),
+      createDeviceRing,
+      dmaChan: () => this.d.dmaChan?.(),
     });
     this.writeDpSpads();
     ep.onHostInterrupt((bits) => this.intr.interrupt(bits));

@@ -1,0 +1,172 @@
+/**
+ * /dev/vop_virtio<N> (facts §6.5): open files, the three ioctls with every argument check in the
+ * kernel's order and errno, poll, the read-only mmap of the device page and ring blocks, and close
+ * (hot-remove). User memory is the caller's MemPort: structures are read from it exactly as the
+ * kernel copies them (ADD_DEVICE's header twice), and a check that fails changes nothing.
+ */
+import type { MemPort, VopCharDevice, VopErrno, VopResult, VopStats } from '../../../model/contract.ts';
+import { alignedDescSize, deviceDesc, descSize, MIC_DP_SIZE, MIC_MAX_DESC_BLK_SIZE } from '../../../model/layout/device-page.ts';
+import { micCopyDesc } from '../../../model/layout/vop-user.ts';
+import { MIC_VIRTIO_ADD_DEVICE, MIC_VIRTIO_CONFIG_CHANGE, MIC_VIRTIO_COPY_DESC, POLLERR, POLLIN, POLLOUT, PROT_WRITE } from '../../../model/constants/vop.ts';
+import { HostVop } from './host-vop.ts';
+import { shapeOf } from './add-device.ts';
+import { ReadOnlyRegions } from './mmap.ts';
+import type { HostVdev } from './vdev.ts';
+
+const CD = micCopyDesc.fields;
+const PAGE = 4096;
+
+interface OpenFile {
+  readonly card: number;
+  readonly user: MemPort;
+  vdev: HostVdev | undefined;
+}
+
+export interface CharDevDeps {
+  /** the VOP host side of card N, undefined if there is no such card */
+  vopOf(card: number): HostVop | undefined;
+  /** host RAM (what mmap maps) */
+  readonly hostMem: MemPort;
+  /** the device page's host address of card N */
+  dpOf(card: number): number;
+  /** process context: let `ns` of virtual time pass, running the simulation */
+  sleep(ns: number): void;
+}
+
+export class VopCharDev implements VopCharDevice {
+  private readonly files = new Map<number, OpenFile>();
+  private nextFd = 3;
+
+  constructor(private readonly d: CharDevDeps) {}
+
+  open(card: number, user: MemPort): { ok: true; fd: number } | { errno: VopErrno } {
+    if (this.d.vopOf(card) === undefined) return { errno: 'ENODEV' };
+    const fd = this.nextFd++;
+    this.files.set(fd, { card, user, vdev: undefined });
+    return { ok: true, fd };
+  }
+
+  ioctl(fd: number, cmd: number, arg: number): VopResult {
+    const f = this.files.get(fd);
+    if (f === undefined) return { errno: 'EBADF' };
+    const vop = this.d.vopOf(f.card)!;
+    switch (cmd) {
+      case MIC_VIRTIO_ADD_DEVICE:
+        return this.addDevice(f, vop, arg);
+      case MIC_VIRTIO_COPY_DESC:
+        return this.copyDesc(f, vop, arg);
+      case MIC_VIRTIO_CONFIG_CHANGE:
+        return this.configChange(f, vop, arg);
+      default:
+        return { errno: 'ENOIOCTLCMD' };
+    }
+  }
+
+  /** vop_vdev_inited: a device added on this file and still in the page */
+  private inited(f: OpenFile, vop: HostVop): VopErrno | undefined {
+    const dev = f.vdev;
+    if (dev === undefined) return 'EINVAL';
+    const type = dev.removed ? -1 : vop.typeOf(dev);
+    if (type === 0) return 'EINVAL';
+    if (type === -1) return 'ENODEV';
+    return undefined;
+  }
+
+  private addDevice(f: OpenFile, vop: HostVop, arg: number): VopResult {
+    // one open file, one device [README "Decisions": EBUSY]
+    if (f.vdev !== undefined) return { errno: 'EBUSY' };
+    const head = f.user.read(arg, deviceDesc.size);
+    if (!(head instanceof Uint8Array)) return { errno: 'EFAULT' };
+    const shape = shapeOf(head);
+    if (HostVop.headerRefused(shape.type, shape.numVq, alignedDescSize(shape), MIC_MAX_DESC_BLK_SIZE)) return { errno: 'EINVAL' };
+    // memdup_user of the whole block: the header is read a second time and must not have changed
+    const block = f.user.read(arg, descSize(shape));
+    if (!(block instanceof Uint8Array)) return { errno: 'EFAULT' };
+    for (let i = 0; i < deviceDesc.size; i++) if (block[i] !== head[i]) return { errno: 'EINVAL' };
+    const r = vop.addDesc(block);
+    if ('errno' in r) return r;
+    f.vdev = r.vdev;
+    return { ok: true, value: 0 };
+  }
+
+  private copyDesc(f: OpenFile, vop: HostVop, arg: number): VopResult {
+    const bad = this.inited(f, vop);
+    if (bad !== undefined) return { errno: bad };
+    const dev = f.vdev!;
+    const raw = f.user.read(arg, micCopyDesc.size);
+    if (!(raw instanceof Uint8Array)) return { errno: 'EFAULT' };
+    const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    const iov = Number(dv.getBigUint64(CD.iov.offset, true));
+    const iovcnt = dv.getUint32(CD.iovcnt.offset, true);
+    const vrIdx = dv.getUint8(CD.vr_idx.offset);
+    const updateUsed = dv.getUint8(CD.update_used.offset) !== 0;
+    // bounded by the host's own num_vq: the header byte in the page is the card's to overwrite
+    if (vrIdx >= dev.numVq) return { errno: 'EINVAL' };
+    if (vop.statusOf(dev) === 0) return { errno: 'ENODEV' };
+    const out = vop.copy(dev, vrIdx, f.user, iov, iovcnt, updateUsed);
+    if (typeof out.ret === 'string') return { errno: out.ret };
+    // only out_len is written back, and only on success
+    if (f.user.write32(arg + CD.out_len.offset, out.outLen) !== undefined) return { errno: 'EFAULT' };
+    return { ok: true, value: out.ret };
+  }
+
+  private configChange(f: OpenFile, vop: HostVop, arg: number): VopResult {
+    const bad = this.inited(f, vop);
+    if (bad !== undefined) return { errno: bad };
+    const dev = f.vdev!;
+    // config_len as the host sized the entry, not as the card may have rewritten it
+    const bytes = f.user.read(arg, dev.shape.configLen);
+    if (!(bytes instanceof Uint8Array)) return { errno: 'EFAULT' };
+    return vop.configChange(dev, bytes, (ns) => this.d.sleep(ns));
+  }
+
+  poll(fd: number): number {
+    const f = this.files.get(fd);
+    if (f === undefined) return POLLERR;
+    const vop = this.d.vopOf(f.card)!;
+    if (this.inited(f, vop) !== undefined) return POLLERR;
+    const dev = f.vdev!;
+    if (!dev.pollWake) return 0;
+    dev.pollWake = false;
+    return POLLIN | POLLOUT;
+  }
+
+  mmap(fd: number, offset: number, len: number, prot: number): { ok: true; view: MemPort } | { errno: VopErrno } {
+    const f = this.files.get(fd);
+    if (f === undefined) return { errno: 'EBADF' };
+    const vop = this.d.vopOf(f.card)!;
+    const bad = this.inited(f, vop);
+    if (bad !== undefined) return { errno: bad };
+    if ((prot & PROT_WRITE) !== 0) return { errno: 'EACCES' };
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(len) || offset < 0 || len <= 0 || offset % PAGE !== 0) return { errno: 'EINVAL' };
+    // mmap(2) maps whole pages
+    len = Math.ceil(len / PAGE) * PAGE;
+    // vop_query_offset: the device page at 0, then each ring block right after the previous one
+    const regions: { off: number; addr: number; len: number }[] = [{ off: 0, addr: this.d.dpOf(f.card), len: MIC_DP_SIZE }];
+    let start = MIC_DP_SIZE;
+    for (const b of vop.ringBlocks(f.vdev!)) {
+      regions.push({ off: start, addr: b.addr, len: b.len });
+      start += b.len;
+    }
+    const pieces: { base: number; addr: number; len: number }[] = [];
+    for (let at = offset; at < offset + len; ) {
+      const r = regions.find((x) => x.off === at);
+      if (r === undefined || at + r.len > offset + len) return { errno: 'EINVAL' };
+      pieces.push({ base: at - offset, addr: r.addr, len: r.len });
+      at += r.len;
+    }
+    return { ok: true, view: new ReadOnlyRegions(`vop_virtio${f.card} mmap@${offset}`, len, this.d.hostMem, pieces) };
+  }
+
+  close(fd: number): VopResult {
+    const f = this.files.get(fd);
+    if (f === undefined) return { errno: 'EBADF' };
+    this.files.delete(fd);
+    if (f.vdev !== undefined && !f.vdev.removed) this.d.vopOf(f.card)!.remove(f.vdev, (ns) => this.d.sleep(ns));
+    return { ok: true, value: 0 };
+  }
+
+  stats(fd: number): VopStats | undefined {
+    return this.files.get(fd)?.vdev?.statsView();
+  }
+}
