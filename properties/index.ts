@@ -6,6 +6,7 @@ import { properties as pcie } from './pcie/index.ts';
 import { properties as dma } from './dma/index.ts';
 import { properties as ring } from './ring/index.ts';
 import { properties as lifecycle } from './lifecycle/index.ts';
+import { properties as vop } from './vop/index.ts';
 
-export const areas: Readonly<Record<string, readonly PropertyDef[]>> = { sim, memory, pcie, dma, ring, lifecycle };
+export const areas: Readonly<Record<string, readonly PropertyDef[]>> = { sim, memory, pcie, dma, ring, lifecycle, vop };
 export const allProperties: readonly PropertyDef[] = Object.values(areas).flat();

@@ -1,0 +1,5 @@
+import type { PropertyDef } from '../harness.ts';
+import { vopCopyDesc } from './copyDesc.prop.ts';
+
+/** the virtio-over-PCIe properties, in the order they run */
+export const properties: readonly PropertyDef[] = [vopCopyDesc];
