@@ -90,8 +90,12 @@ export interface CardVirtioDevice {
   readonly configChanges: number;
   /** get_config: bounded by config_len (bytes beyond it read as nothing, facts §6.3) */
   readConfig(offset: number, len: number): Uint8Array;
-  /** queue a buffer: readable bytes (device-readable), writable lengths; returns its token */
-  add(vq: number, readable: readonly Uint8Array[], writable: readonly number[]): number | CardVirtioError;
+  /**
+   * queue a buffer: readable bytes (device-readable), writable lengths; returns its token. Each
+   * segment's card address is ≡ `misalign` (mod 64) (default 0: 64-byte aligned), so callers reach
+   * every DMA alignment case.
+   */
+  add(vq: number, readable: readonly Uint8Array[], writable: readonly number[], misalign?: number): number | CardVirtioError;
   /** publish and notify the host if it wants it (rings c2h_vdev_db); true when the doorbell rang */
   kick(vq: number): boolean;
   /** every completion the host returned so far on vq, oldest first, and forget them */
@@ -100,6 +104,11 @@ export interface CardVirtioDevice {
   inFlight(vq: number): number;
   /** the virtio reset handshake (vdev_reset / host_ack, facts §6.3), then the driver probes again */
   reset(): void;
+  /**
+   * the card removes the device by itself (its driver unbinds): DEV_REMOVE processed locally, the
+   * reset handshake if it was up, type −1 (facts §6.7); false if it is no longer bound
+   */
+  remove(): boolean;
   /** tokens of buffers the driver took back without a completion (a reset or removal), and forget them */
   takeDetached(): number[];
 }

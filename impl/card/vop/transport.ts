@@ -78,6 +78,7 @@ export class CardVop {
         alive: () => this.d.alive(this.gen),
       },
       this.dp, offset, type, shape, h2cDb, c2hDb,
+      (v) => this.removeLocal(v),
     );
     this.bound.set(offset, dev);
     writeField(view, ctrl, c.h2c_vdev_db, h2cDb);
@@ -96,9 +97,19 @@ export class CardVop {
       return;
     }
     if (change !== MIC_VIRTIO_CONFIG_CHANGE_REMOVE) return;
-    // unregister: the reset handshake if the driver was up, then the doorbell goes, then the ack
+    this.unregister(dev, () => undefined);
+  }
+
+  /**
+   * DEV_REMOVE's work on the card (facts §6.7): the reset handshake if the driver was up, then the
+   * doorbell goes, h2c_vdev_db −1, guest_ack 1, and (VOP) type −1. `then` runs at the end.
+   */
+  private unregister(dev: CardVdev, then: () => void): void {
+    const { view } = this.d;
+    const c = deviceCtrl.fields;
     const wasUp = (dev.status & VIRTIO_CONFIG_S_DRIVER_OK) !== 0;
     this.bound.delete(dev.offset);
+    dev.bound = false;
     const finish = (): void => {
       if (!this.d.alive(this.gen)) return;
       dev.unbindLocal();
@@ -107,9 +118,27 @@ export class CardVop {
       writeField(view, dev.ctrl, c.guest_ack, 1);
       writeField(view, this.dp + dev.offset, deviceDesc.fields.type, -1);
       this.d.sched.trace.record(this.d.who, `device type ${dev.type} @${dev.offset} removed`);
+      then();
     };
     if (wasUp) dev.resetHandshake(finish);
     else finish();
+  }
+
+  /**
+   * The card removes a device by itself (its driver unbinds): it writes DEV_REMOVE into the ctrl
+   * block, processes it as if the host had asked, then clears config_change and guest_ack (facts
+   * §6.7, the teardown path, for one device).
+   */
+  removeLocal(dev: CardVdev): boolean {
+    if (this.bound.get(dev.offset) !== dev) return false;
+    const { view } = this.d;
+    const c = deviceCtrl.fields;
+    writeField(view, dev.ctrl, c.config_change, MIC_VIRTIO_CONFIG_CHANGE_REMOVE);
+    this.unregister(dev, () => {
+      writeField(view, dev.ctrl, c.config_change, 0);
+      writeField(view, dev.ctrl, c.guest_ack, 0);
+    });
+    return true;
   }
 
   /** driver teardown at shutdown: every bound device is removed locally, status back to 0 */

@@ -12,7 +12,7 @@ import {
 } from '../../../model/layout/device-page.ts';
 import { descTableSize, micUsedRingSize, micVringInfo, micVringInfoOffset } from '../../../model/layout/vring.ts';
 import {
-  VIRTIO_CONFIG_S_ACKNOWLEDGE as ACK, VIRTIO_CONFIG_S_DRIVER as DRIVER, VIRTIO_CONFIG_S_DRIVER_OK as DRIVER_OK, VIRTIO_RING_F_EVENT_IDX,
+  VIRTIO_CONFIG_S_ACKNOWLEDGE as ACK, VIRTIO_CONFIG_S_DRIVER as DRIVER, VIRTIO_CONFIG_S_DRIVER_OK as DRIVER_OK, VIRTIO_CONFIG_S_FAILED, VIRTIO_RING_F_EVENT_IDX,
 } from '../../../model/constants/virtio.ts';
 import { VOP_CARD_HANDSHAKE_POLLS, VOP_CARD_HANDSHAKE_POLL_NS } from '../../../model/constants/vop.ts';
 import { readField, readOr, writeField } from '../../memory/fields.ts';
@@ -69,7 +69,15 @@ export class CardVdev implements CardVirtioDevice {
     readonly shape: DescShape,
     readonly h2cDb: number,
     readonly c2hDb: number,
+    private readonly removeSelf: (dev: CardVdev) => boolean,
   ) {}
+
+  /** still bound by the transport (false once removed) */
+  bound = true;
+
+  remove(): boolean {
+    return this.removeSelf(this);
+  }
 
   get numVq(): number {
     return this.shape.numVq;
@@ -173,10 +181,12 @@ export class CardVdev implements CardVirtioDevice {
     return undefined;
   }
 
+  /** a probe that fails ends with FAILED added to the status (virtio core), which rings the host */
   private fail(why: 'EIO' | 'ENODEV' | 'ENOMEM'): void {
     this.failed = true;
     this.failure = why;
     this.live = false;
+    this.setStatus(this.status | VIRTIO_CONFIG_S_FAILED);
     this.d.sched.trace.record(this.d.who, `device @${this.offset} failed (${why})`);
   }
 
