@@ -2,7 +2,9 @@ import { describe, expect, test } from 'vitest';
 import { createReferenceSystem } from '../../system.ts';
 import { createSparseMemory } from '../../memory/index.ts';
 import { micCopyDesc, iovec } from '../../../model/layout/vop-user.ts';
-import { MIC_VIRTIO_ADD_DEVICE, MIC_VIRTIO_COPY_DESC, POLLIN, POLLOUT } from '../../../model/constants/vop.ts';
+import {
+  MIC_VIRTIO_ADD_DEVICE, MIC_VIRTIO_ADD_DEVICE_32, MIC_VIRTIO_CONFIG_CHANGE, MIC_VIRTIO_COPY_DESC, MIC_VIRTIO_COPY_DESC_32, POLLERR, POLLIN, POLLOUT, PROT_READ, PROT_WRITE,
+} from '../../../model/constants/vop.ts';
 import { descBlockOf } from './host-vop.ts';
 
 const USER = 2 ** 32;
@@ -67,5 +69,101 @@ describe.each([false, true])('VOP data path end to end (dma %s)', (dma) => {
     sys.settle();
     expect(sys.observe.devicePage(0)[16]).toBe(0xff);
     expect(sys.cardVirtio(0)).toEqual([]);
+  });
+});
+
+describe('VOP char device: handshakes, poll, mmap', () => {
+  function live() {
+    const w = booted(false);
+    const block = descBlockOf({ type: 1, numVq: 2, num: 16, featureLen: 4, configLen: 8 });
+    w.user.write(0x100, block);
+    expect(w.sys.vop.ioctl(w.fd, MIC_VIRTIO_ADD_DEVICE, 0x100)).toEqual({ ok: true, value: 0 });
+    w.sys.settle();
+    const dev = w.sys.cardVirtio(0)[0]!;
+    expect(dev.live).toBe(true);
+    return { ...w, dev };
+  }
+
+  test('CONFIG_CHANGE writes the config, the card acknowledges, and the call returns 1', () => {
+    const { sys, user, fd, dev } = live();
+    user.write(0x300, Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8));
+    expect(sys.vop.ioctl(fd, MIC_VIRTIO_CONFIG_CHANGE, 0x300)).toEqual({ ok: true, value: 1 });
+    expect(dev.configChanges).toBe(1);
+    expect(dev.readConfig(0, 8)).toEqual(Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8));
+    // config reads beyond config_len give nothing (facts §6.3)
+    expect(dev.readConfig(4, 8)).toEqual(new Uint8Array(0));
+  });
+
+  test('CONFIG_CHANGE on an offline card is EIO (no config doorbell) and changes nothing', () => {
+    const { sys, user, fd } = live();
+    expect(sys.writeAttr(0, 'state', 'reset')).toEqual({ ok: true });
+    sys.settle();
+    const before = sys.observe.devicePage(0);
+    user.write(0x300, new Uint8Array(8).fill(9));
+    expect(sys.vop.ioctl(fd, MIC_VIRTIO_CONFIG_CHANGE, 0x300)).toEqual({ errno: 'EIO' });
+    expect(sys.observe.devicePage(0)).toEqual(before);
+  });
+
+  test('poll wakes once per event and is POLLERR without a device', () => {
+    const { sys, fd, dev } = live();
+    sys.vop.poll(fd);
+    expect(sys.vop.poll(fd)).toBe(0);
+    dev.add(0, [new Uint8Array(10)], []);
+    dev.kick(0);
+    sys.settle();
+    expect(sys.vop.poll(fd)).toBe(POLLIN | POLLOUT);
+    expect(sys.vop.poll(fd)).toBe(0);
+    const other = sys.vop.open(0, createSparseMemory(4096));
+    expect('ok' in other && sys.vop.poll(other.fd)).toBe(POLLERR);
+  });
+
+  test('mmap: the device page and both ring blocks read live, stores fault, PROT_WRITE is EACCES', () => {
+    const { sys, fd } = live();
+    const m = sys.vop.mmap(fd, 0, 4096 + 2 * 8192, PROT_READ);
+    if (!('ok' in m)) throw new Error(m.errno);
+    expect(m.view.read32(0)).toBe(0xc0ffee00);
+    expect(m.view.read8(16)).toBe(1);
+    expect(m.view.write8(16, 0)).toMatchObject({ kind: 'mem-fault', reason: 'read-only' });
+    expect(sys.vop.mmap(fd, 0, 4096, PROT_READ | PROT_WRITE)).toEqual({ errno: 'EACCES' });
+    expect(sys.vop.mmap(fd, 4096 + 4096, 4096, PROT_READ)).toEqual({ errno: 'EINVAL' });
+    expect(sys.vop.mmap(fd, 4096, 4096, PROT_READ)).toEqual({ errno: 'EINVAL' });
+    expect('ok' in sys.vop.mmap(fd, 4096, 8192, PROT_READ)).toBe(true);
+  });
+
+  test('the card removes the device itself: COPY_DESC is ENODEV, close still completes', () => {
+    const { sys, user, fd, dev } = live();
+    expect(dev.remove()).toBe(true);
+    sys.settle();
+    expect(sys.observe.devicePage(0)[16]).toBe(0xff);
+    expect(sys.cardVirtio(0)).toEqual([]);
+    user.write64(0x1000, 0x2000);
+    expect(sys.vop.ioctl(fd, MIC_VIRTIO_COPY_DESC, 0x1000)).toEqual({ errno: 'ENODEV' });
+    expect(sys.vop.poll(fd)).toBe(POLLERR);
+    const t0 = sys.scheduler.now;
+    expect(sys.vop.close(fd)).toEqual({ ok: true, value: 0 });
+    // the card skips −1 entries: no guest_ack, the host waited its 15 polls of 1 s
+    expect(sys.scheduler.now - t0).toBeGreaterThanOrEqual(15e9);
+  });
+
+  test('a second ADD_DEVICE on the same fd is EBUSY; the 32-bit numbers are unknown', () => {
+    const { sys, fd } = live();
+    const before = sys.observe.devicePage(0);
+    expect(sys.vop.ioctl(fd, MIC_VIRTIO_ADD_DEVICE, 0x100)).toEqual({ errno: 'EBUSY' });
+    expect(sys.vop.ioctl(fd, MIC_VIRTIO_ADD_DEVICE_32, 0x100)).toEqual({ errno: 'ENOIOCTLCMD' });
+    expect(sys.vop.ioctl(fd, MIC_VIRTIO_COPY_DESC_32, 0x100)).toEqual({ errno: 'ENOIOCTLCMD' });
+    expect(sys.vop.ioctl(999, MIC_VIRTIO_COPY_DESC, 0x100)).toEqual({ errno: 'EBADF' });
+    expect(sys.observe.devicePage(0)).toEqual(before);
+  });
+
+  test('a vdev reset on the card: the host acks, forgets the used rings, and the device comes back', () => {
+    const { sys, fd, dev } = live();
+    dev.add(0, [new Uint8Array(10)], []);
+    dev.kick(0);
+    sys.settle();
+    dev.reset();
+    sys.settle();
+    expect(dev.takeDetached()).toEqual([1]);
+    expect(dev.live).toBe(true);
+    expect(sys.vop.poll(fd)).toBe(POLLIN | POLLOUT);
   });
 });
