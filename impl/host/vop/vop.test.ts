@@ -167,3 +167,30 @@ describe('VOP char device: handshakes, poll, mmap', () => {
     expect(sys.vop.poll(fd)).toBe(POLLIN | POLLOUT);
   });
 });
+
+describe('VOP: a DMA error or timeout (facts §6.6)', () => {
+  test.each(['dma.ch0.stall', 'dma.ch0.descError'])('%s: COPY_DESC returns DMA_ERROR (3), completes nothing, and the buffer stays with the host', (fault) => {
+    const { sys, user, fd } = booted(true);
+    const block = descBlockOf({ type: 3, numVq: 1, num: 16, featureLen: 4, configLen: 0 });
+    user.write(0x100, block);
+    sys.vop.ioctl(fd, MIC_VIRTIO_ADD_DEVICE, 0x100);
+    sys.settle();
+    const dev = sys.cardVirtio(0)[0]!;
+    const token = dev.add(0, [new Uint8Array(256).fill(7)], [64]);
+    dev.kick(0);
+    sys.settle();
+    sys.scheduler.faults.arm(fault);
+    const t0 = sys.scheduler.now;
+    const { r, outLen } = copyDesc(sys, user, fd, 0, [{ base: 0x20000, len: 4096 }], true);
+    expect(r).toEqual({ ok: true, value: 3 });
+    expect(outLen).toBe(0);
+    if (fault.endsWith('stall')) expect(sys.scheduler.now - t0).toBeGreaterThanOrEqual(5e9);
+    sys.settle();
+    expect(dev.reap(0)).toEqual([]);
+    expect(dev.inFlight(0)).toBe(1);
+    // a reset takes it back: returned exactly once, as detached
+    dev.reset();
+    sys.settle();
+    expect(dev.takeDetached()).toEqual([token]);
+  });
+});
