@@ -1,5 +1,6 @@
 import type { PropertyDef } from '../harness.ts';
 import { vopCopyDesc } from './copyDesc.prop.ts';
+import { vopCopyPaths } from './copyPaths.prop.ts';
 
 /** the virtio-over-PCIe properties, in the order they run */
-export const properties: readonly PropertyDef[] = [vopCopyDesc];
+export const properties: readonly PropertyDef[] = [vopCopyDesc, vopCopyPaths];
