@@ -1,6 +1,7 @@
 import type { PropertyDef } from '../harness.ts';
 import { vopCopyDesc } from './copyDesc.prop.ts';
 import { vopCopyPaths } from './copyPaths.prop.ts';
+import { vopHostileCard } from './hostileCard.prop.ts';
 
 /** the virtio-over-PCIe properties, in the order they run */
-export const properties: readonly PropertyDef[] = [vopCopyDesc, vopCopyPaths];
+export const properties: readonly PropertyDef[] = [vopCopyDesc, vopCopyPaths, vopHostileCard];
