@@ -2,7 +2,9 @@
 import { describe, expect, test } from 'vitest';
 import { getBits } from '../../model/layout/table.ts';
 import { GENERAL_QW0, GENERAL_QW1, MEMCOPY_QW0, MEMCOPY_QW1, STATUS_QW1 } from '../../model/layout/dma.ts';
-import { encodeGeneral, encodeMemcopy, encodeStatus, type DescWords } from './descriptor.ts';
+import { encodeGeneral, encodeMemcopy, encodeStatus, encodeStatusWords, executeDescriptor, type DescWords } from './descriptor.ts';
+import { createSparseMemory, createWindowedView } from '../memory/index.ts';
+import { DCHERR_ADDRESS } from '../../model/constants/dma.ts';
 
 const qw = (lo: number, hi: number): bigint => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
 
@@ -29,5 +31,19 @@ describe('descriptor encoding', () => {
     encodeGeneral(w, 0x1000, 0xcafe_f00d);
     expect(getBits(qw(w.w0, w.w1), GENERAL_QW0.fields.data)).toBe(0xcafe_f00dn);
     expect(getBits(qw(w.w2, w.w3), GENERAL_QW1.fields.type)).toBe(3n);
+  });
+
+  test('a STATUS whose second word faults writes nothing', () => {
+    const ram = createSparseMemory(1 << 20, 'ram');
+    const view = createWindowedView(1 << 24, 'phys');
+    // the window ends 4 bytes into the 8-byte destination
+    view.map({ base: 0x1000, len: 0x1004, port: ram, target: 0, label: 'w' });
+    const w: DescWords = { w0: 0, w1: 0, w2: 0, w3: 0 };
+    encodeStatusWords(w, 0x2000, 0x1111_1111, 0x2222_2222, false);
+    expect(executeDescriptor(view, w, { off: 0 })).toBe(-DCHERR_ADDRESS);
+    expect(ram.read32(0x1000)).toBe(0);
+    encodeStatusWords(w, 0x1ff8, 0x1111_1111, 0x2222_2222, true);
+    expect(executeDescriptor(view, w, { off: 0 })).toBe(1);
+    expect(ram.read64(0xff8)).toBe(0x2222_2222_1111_1111n);
   });
 });

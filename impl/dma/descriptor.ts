@@ -91,9 +91,9 @@ export function executeDescriptor(mem: MemPort, w: DescWords, p: CopyProgress): 
       const dst = addr40(w.w2, w.w3);
       // the low bits of the address are those of its low word (an integer test, no float modulo)
       if ((w.w2 & 7) !== 0) return -DCHERR_MISALIGNED;
-      // one 64-bit write: check the whole range first so a fault writes nothing
-      const probe = mem.read64(dst);
-      if (typeof probe !== 'bigint') return -DCHERR_ADDRESS;
+      // one 64-bit write: check the whole range first so a fault writes nothing. The probe reads the
+      // two words low first, as a 64-bit read reaches memory or registers, without building a BigInt
+      if (typeof mem.read32(dst) !== 'number' || typeof mem.read32(dst + 4) !== 'number') return -DCHERR_ADDRESS;
       if (mem.write32(dst, w.w0 >>> 0) !== undefined || mem.write32(dst + 4, w.w1 >>> 0) !== undefined) return -DCHERR_ADDRESS;
       return (w.w3 >>> SINTR.lsb) & 1;
     }
