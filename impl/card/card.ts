@@ -196,8 +196,8 @@ export class Card {
 
   /** the virtio devices the card's VOP transport bound (the card drivers' API) */
   virtioDevices(): CardVdev[] {
-    if (this.side !== 'os_running' && this.side !== 'shutting_down') return [];
-    return this.os?.devices?.devices() ?? [];
+    const up = this.side === 'os_running' || this.side === 'shutting_down';
+    return up ? (this.os?.devices?.devices() ?? []) : [];
   }
 
   liveDevices(): { type: number; offset: number; numVq: number }[] {

@@ -40,13 +40,26 @@ export const vqNumOf = (block: Uint8Array, i: number): number => {
 
 const isPow2 = (n: number): boolean => n > 0 && (n & (n - 1)) === 0;
 
-/** facts §5.4: walk while offset < 4096 − total(new), stepping by each entry's total size; type 0 or −1 is free */
-function findSlot(mem: MemPort, dp: number, newTotal: number): number | undefined {
-  const h = deviceDesc.fields;
+/** an entry the host placed in the device page: where, how many bytes, and whether it was removed */
+export interface SlotRecord {
+  readonly offset: number;
+  readonly total: number;
+  free: boolean;
+}
+
+/**
+ * facts §5.4: walk while offset < 4096 − total(new), stepping by each entry's total size; the end of
+ * the list or a removed entry is the slot. The walk steps by the host's own record of each entry,
+ * never by header bytes the card can rewrite, and a removed slot is taken again only by an entry
+ * of exactly its size, so the card's header walk still finds every entry behind it (README
+ * "Decisions": the kernel walked the page and reused any removed slot).
+ */
+function findSlot(slots: readonly SlotRecord[], newTotal: number): number | undefined {
   for (let off = FIRST_ENTRY_OFFSET; off < MIC_DP_SIZE - newTotal; ) {
-    const type = readOr(mem, dp + off, h.type, 0);
-    if (type === 0 || type === -1) return off;
-    off += totalDescSize({ numVq: readOr(mem, dp + off, h.num_vq, 0), featureLen: readOr(mem, dp + off, h.feature_len, 0), configLen: readOr(mem, dp + off, h.config_len, 0) });
+    const s = slots.find((x) => x.offset === off);
+    if (s === undefined) return off;
+    if (s.free && s.total === newTotal) return off;
+    off += s.total;
   }
   return undefined;
 }
@@ -56,7 +69,7 @@ function findSlot(mem: MemPort, dp: number, newTotal: number): number | undefine
  * allocation come first. A vq size must be a power of two 1..128 (RING-01; the Linux code checked
  * only the upper bound: README "Decisions").
  */
-export function addDeviceEntry(d: AddDeps, block: Uint8Array, onBottomHalf: (dev: HostVdev) => void): { ok: true; vdev: HostVdev } | { errno: VopErrno } {
+export function addDeviceEntry(d: AddDeps, slots: SlotRecord[], block: Uint8Array, onBottomHalf: (dev: HostVdev) => void): { ok: true; vdev: HostVdev } | { errno: VopErrno } {
   const { mem, dp } = d;
   const shape = shapeOf(block);
   for (let i = 0; i < shape.numVq; i++) {
@@ -65,7 +78,7 @@ export function addDeviceEntry(d: AddDeps, block: Uint8Array, onBottomHalf: (dev
     if (!isPow2(num)) return { errno: 'EINVAL' };
   }
   const total = totalDescSize(shape);
-  const offset = findSlot(mem, dp, total);
+  const offset = findSlot(slots, total);
   if (offset === undefined) return { errno: 'EINVAL' };
   // allocations before any byte of the page changes, so ENOMEM leaves the page as it was
   const vqs: HostVq[] = [];
@@ -96,6 +109,9 @@ export function addDeviceEntry(d: AddDeps, block: Uint8Array, onBottomHalf: (dev
   d.onDoorbell(c2hDb, () => onBottomHalf(vdev));
   writeField(mem, ctrl, deviceCtrl.fields.c2h_vdev_db, c2hDb);
   writeField(mem, at, deviceDesc.fields.type, shape.type);
+  const reused = slots.find((x) => x.offset === offset);
+  if (reused !== undefined) reused.free = false;
+  else slots.push({ offset, total, free: false });
   const cfgDb = readOr(mem, dp, bootParam.fields.h2c_config_db, MIC_DB_NONE);
   if (cfgDb !== MIC_DB_NONE) d.sendIntr(cfgDb);
   return { ok: true, vdev };

@@ -20,7 +20,7 @@ import {
 } from '../../../model/constants/vop.ts';
 import { readOr, writeField } from '../../memory/fields.ts';
 import type { HostAllocator } from '../alloc.ts';
-import { addDeviceEntry } from './add-device.ts';
+import { addDeviceEntry, type SlotRecord } from './add-device.ts';
 import { copyDesc, type CopyOutcome } from './copy-desc.ts';
 import { dropChain, type HostVdev, type HostVq } from './vdev.ts';
 
@@ -75,6 +75,8 @@ export function descBlockOf(spec: VirtioDeviceSpec): Uint8Array {
 
 export class HostVop {
   readonly devices: HostVdev[] = [];
+  /** every entry the host placed in the page, removed ones included (the slot walk's only input) */
+  private readonly slots: SlotRecord[] = [];
 
   constructor(readonly d: VopDeps) {}
 
@@ -98,6 +100,7 @@ export class HostVop {
   addDesc(block: Uint8Array): { ok: true; vdev: HostVdev } | { errno: VopErrno } {
     const r = addDeviceEntry(
       { ...this.d, sendIntr: (db) => isCardDb(db) && this.d.sendIntr(db) },
+      this.slots,
       block,
       (dev) => this.d.sched.post(this.d.who, `vdev@${dev.offset} bh`, () => this.bottomHalf(dev)),
     );
@@ -322,6 +325,8 @@ export class HostVop {
       this.d.smpt.unmap(vq.bounceCardAddr, VOP_INT_DMA_BUF_SIZE);
     }
     writeField(mem, this.entry(dev), deviceDesc.fields.type, -1);
+    const slot = this.slots.find((x) => x.offset === dev.offset);
+    if (slot !== undefined) slot.free = true;
     const i = this.devices.indexOf(dev);
     if (i >= 0) this.devices.splice(i, 1);
     this.d.sched.trace.record(this.d.who, `remove device type ${dev.type} @${dev.offset}${acked ? '' : ' (no guest_ack)'}`);

@@ -194,3 +194,48 @@ describe('VOP: a DMA error or timeout (facts §6.6)', () => {
     expect(dev.takeDetached()).toEqual([token]);
   });
 });
+
+describe('ADD_DEVICE slot walk does not trust the page (the card can rewrite it)', () => {
+  function twoDevices() {
+    const w = booted(false);
+    const a = descBlockOf({ type: 3, numVq: 2, num: 16, featureLen: 4, configLen: 8 });
+    const b = descBlockOf({ type: 1, numVq: 2, num: 16, featureLen: 4, configLen: 8 });
+    w.user.write(0x100, a);
+    expect(w.sys.vop.ioctl(w.fd, MIC_VIRTIO_ADD_DEVICE, 0x100)).toEqual({ ok: true, value: 0 });
+    const fd2 = w.sys.vop.open(0, w.user) as { ok: true; fd: number };
+    w.user.write(0x100, b);
+    expect(w.sys.vop.ioctl(fd2.fd, MIC_VIRTIO_ADD_DEVICE, 0x100)).toEqual({ ok: true, value: 0 });
+    w.sys.settle();
+    return w;
+  }
+
+  test.each([
+    ['num_vq rewritten', 1, 3],
+    ['num_vq zeroed', 1, 0],
+    ['type -1 while live', 0, 0xff],
+  ])('%s: the next entry still goes after both', (_what, byte, value) => {
+    const { sys, user } = twoDevices();
+    const page = sys.observe.devicePage(0);
+    const end = 16 + 2 * (Math.ceil((8 + 48 + 8 + 8) / 8) * 8 + 16);
+    sys.hostileCard(0, { kind: 'dpByte', offset: 16 + byte, value });
+    const fd3 = sys.vop.open(0, user) as { ok: true; fd: number };
+    user.write(0x100, descBlockOf({ type: 2, numVq: 1, num: 16, featureLen: 4, configLen: 0 }));
+    expect(sys.vop.ioctl(fd3.fd, MIC_VIRTIO_ADD_DEVICE, 0x100)).toEqual({ ok: true, value: 0 });
+    expect(sys.observe.addedDevices(0).map((d) => d.offset)).toEqual([16, 104, end]);
+    // the second entry's bytes are untouched
+    expect(sys.observe.devicePage(0).subarray(104, end)).toEqual(page.subarray(104, end));
+  });
+
+  test('a removed slot is taken again by an entry of its size only', () => {
+    const { sys, user, fd } = twoDevices();
+    expect(sys.vop.close(fd)).toEqual({ ok: true, value: 0 });
+    const bigger = sys.vop.open(0, user) as { ok: true; fd: number };
+    user.write(0x100, descBlockOf({ type: 2, numVq: 3, num: 16, featureLen: 4, configLen: 0 }));
+    expect(sys.vop.ioctl(bigger.fd, MIC_VIRTIO_ADD_DEVICE, 0x100)).toEqual({ ok: true, value: 0 });
+    expect(sys.observe.addedDevices(0).map((d) => d.offset)).toEqual([104, 192]);
+    const same = sys.vop.open(0, user) as { ok: true; fd: number };
+    user.write(0x100, descBlockOf({ type: 3, numVq: 2, num: 16, featureLen: 4, configLen: 8 }));
+    expect(sys.vop.ioctl(same.fd, MIC_VIRTIO_ADD_DEVICE, 0x100)).toEqual({ ok: true, value: 0 });
+    expect(sys.observe.addedDevices(0).map((d) => d.offset)).toEqual([104, 192, 16]);
+  });
+});
