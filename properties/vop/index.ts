@@ -1,7 +1,9 @@
 import type { PropertyDef } from '../harness.ts';
 import { vopCopyDesc } from './copyDesc.prop.ts';
+import { vopConformance } from './conformance.prop.ts';
+import { vopExhaustive } from './exhaustive.prop.ts';
 import { vopCopyPaths } from './copyPaths.prop.ts';
 import { vopHostileCard } from './hostileCard.prop.ts';
 
 /** the virtio-over-PCIe properties, in the order they run */
-export const properties: readonly PropertyDef[] = [vopCopyDesc, vopCopyPaths, vopHostileCard];
+export const properties: readonly PropertyDef[] = [vopCopyDesc, vopCopyPaths, vopHostileCard, vopConformance, vopExhaustive];
