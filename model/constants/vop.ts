@@ -19,6 +19,8 @@ export const MIC_VIRTIO_CONFIG_CHANGE_32 = iowr(5, 4);
 export const POLLIN = 0x001;
 export const POLLOUT = 0x004;
 export const POLLERR = 0x008;
+/** poll(2) on an fd that is not open */
+export const POLLNVAL = 0x020;
 
 /** mmap protection bits */
 export const PROT_READ = 0x1;

@@ -41,7 +41,7 @@ export interface VopCharDevice {
    * 32-bit ones included) is ENOIOCTLCMD; a closed or unknown fd is EBADF.
    */
   ioctl(fd: number, cmd: number, arg: number): VopResult;
-  /** POLLIN|POLLOUT once per wake-up event, then 0; POLLERR when no device is live on the fd */
+  /** POLLIN|POLLOUT once per wake-up event, then 0; POLLERR when the fd has no device (or it was removed); POLLNVAL for an fd not open */
   poll(fd: number): number;
   /**
    * read-only mapping: offset 0 the device page, 4096 the first ring block, then each next block;

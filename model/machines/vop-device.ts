@@ -127,6 +127,8 @@ export interface VopDeviceContext {
   readonly bound: boolean | 'unknown';
   /** where a config-change wait returns */
   readonly resume: 'live' | 'failed';
+  /** a removal started from live: the card's driver stays live until it handles DEV_REMOVE */
+  readonly liveAtRemove: boolean;
   /** errno of the card's last failed probe (facts §6.3) */
   readonly probeErrno: 'EIO' | 'ENODEV' | null;
 }
@@ -170,7 +172,8 @@ export const vopDeviceMachine = setup({
     // unregister runs the virtio reset handshake when a driver was active (status 0), not after a failed probe
     cardRemovedLive: assign({ entry: 'removed', bound: false, status: 0 }),
     cardRemovedFailed: assign({ entry: 'removed', bound: false }),
-    startRemove: assign({ configChange: DEV_REMOVE }),
+    startRemove: assign({ configChange: DEV_REMOVE, liveAtRemove: false }),
+    startRemoveLive: assign({ configChange: DEV_REMOVE, liveAtRemove: true }),
     // the host frees the rings, then writes type −1 (facts §6.7 steps 2–3)
     deletedAcked: assign({ entry: 'removed', configChange: NO_CHANGE, bound: false }),
     deletedTimedOut: assign({ entry: 'removed', configChange: NO_CHANGE, bound: 'unknown' }),
@@ -185,6 +188,7 @@ export const vopDeviceMachine = setup({
     configDb: input.cardUp ?? false,
     bound: false,
     resume: 'live',
+    liveAtRemove: false,
     probeErrno: null,
   }),
   initial: 'unbound',
@@ -231,7 +235,7 @@ export const vopDeviceMachine = setup({
         CONFIG_CHANGE: { target: 'configChanging', actions: 'configChangeFromLive' },
         CARD_REMOVE: { target: 'removed', actions: 'cardRemovedLive' },
         CARD_DOWN: { target: 'added', actions: 'cardDown' },
-        CLOSE: { target: 'removing', actions: 'startRemove' },
+        CLOSE: { target: 'removing', actions: 'startRemoveLive' },
       },
     },
     resetting: {
@@ -377,7 +381,7 @@ export function observe(s: VopDeviceView): VopDeviceObservation {
     vdevReset: st === 'resetting',
     h2cConfigDb: c.configDb,
     cardBound: c.bound === 'unknown' ? undefined : c.bound,
-    cardLive: st === 'live' || (st === 'configChanging' && c.resume === 'live'),
+    cardLive: st === 'live' || (st === 'configChanging' && c.resume === 'live') || (st === 'removing' && c.liveAtRemove),
   };
 }
 
@@ -388,7 +392,7 @@ export function observe(s: VopDeviceView): VopDeviceObservation {
  */
 export function vopDeviceKey(s: VopDeviceView): string {
   const c = s.context;
-  return JSON.stringify([s.value, c.entry, c.configDb, s.value === 'configChanging' ? c.resume : null]);
+  return JSON.stringify([s.value, c.entry, c.configDb, s.value === 'configChanging' ? c.resume : s.value === 'removing' ? c.liveAtRemove : null]);
 }
 
 /**

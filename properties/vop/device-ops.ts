@@ -13,7 +13,7 @@ import type { MicSystem, VirtioDeviceSpec, VopErrno, VopResult } from '../../mod
 import {
   bootParam, ctrlOffset, deviceCtrl, deviceDesc, FIRST_ENTRY_OFFSET, MIC_DP_SIZE, vqConfig, vqConfigOffset,
 } from '../../model/layout/device-page.ts';
-import { POLLERR, POLLIN, POLLOUT, PROT_READ, PROT_WRITE, VOP_REMOVE_ACK_POLLS, VOP_REMOVE_ACK_POLL_NS } from '../../model/constants/vop.ts';
+import { POLLERR, POLLIN, POLLNVAL, POLLOUT, PROT_READ, PROT_WRITE, VOP_REMOVE_ACK_POLLS, VOP_REMOVE_ACK_POLL_NS } from '../../model/constants/vop.ts';
 import { CARD_DOORBELL_COUNT } from '../../model/constants/pcie.ts';
 import {
   addDeviceErrno, configChangeErrno, copyDescErrno, isSettled, observe, pollResult, vopDeviceMachine,
@@ -27,8 +27,7 @@ export const SPEC: VirtioDeviceSpec = { type: 3, numVq: 2, num: 16, featureLen: 
 export const ENTRY = FIRST_ENTRY_OFFSET;
 export const CTRL = ENTRY + ctrlOffset(SPEC);
 
-/** poll(2)'s "fd not open" bit (Linux POLLNVAL); model/constants has none */
-export const POLLNVAL = 0x020;
+export { POLLNVAL } from '../../model/constants/vop.ts';
 
 /** ADD_DEVICE blocks the kernel refuses, with the errno of facts §6.5 ADD_DEVICE */
 export type BadAdd = 'numVq5' | 'num256' | 'fault';
@@ -87,7 +86,7 @@ export function expectedDevice(s: VopDeviceView): Partial<DeviceObs> {
     // REMOVING_CARD_LIVE: observe() says false in `removing`, but until the card handles DEV_REMOVE its
     // driver still runs a device that was live (facts §6.7: the unregister's reset handshake ends it);
     // the context does not say where the removal started, so this field is left open there
-    cardLive: o.cardBound === undefined || st === 'removing' ? undefined : o.cardLive,
+    cardLive: o.cardBound === undefined ? undefined : o.cardLive,
     usedAddressUpdated: st === 'discovered' ? true : st === 'ringsReady' ? false : undefined,
   };
 }
@@ -196,16 +195,10 @@ export function mmapVerdict(s: VopDeviceView, write: boolean, badOffset: boolean
   return badOffset ? 'EINVAL' : 'ok';
 }
 
-/**
- * poll(2) of a closed fd. The machine says POLLNVAL (poll(2): "fd not open"); the reference returns
- * POLLERR for an fd it does not know (impl/host/vop/chardev.ts poll). Reported, accepted here until
- * the contract decides.
- */
-const CLOSED_FD_POLL: readonly number[] = [POLLNVAL, POLLERR];
-
+/** poll(2) of a closed fd is POLLNVAL ("fd not open") */
 export function pollOk(s: VopDeviceView, got: number): boolean {
   const v = pollResult(s);
-  if (v === 'POLLNVAL') return CLOSED_FD_POLL.includes(got);
+  if (v === 'POLLNVAL') return got === POLLNVAL;
   if (v === 'POLLERR') return got === POLLERR;
   return got === 0 || got === (POLLIN | POLLOUT);
 }

@@ -7,7 +7,7 @@
 import type { MemPort, VopCharDevice, VopErrno, VopResult, VopStats } from '../../../model/contract.ts';
 import { alignedDescSize, deviceDesc, descSize, MIC_DP_SIZE, MIC_MAX_DESC_BLK_SIZE } from '../../../model/layout/device-page.ts';
 import { micCopyDesc } from '../../../model/layout/vop-user.ts';
-import { MIC_VIRTIO_ADD_DEVICE, MIC_VIRTIO_CONFIG_CHANGE, MIC_VIRTIO_COPY_DESC, POLLERR, POLLIN, POLLOUT, PROT_WRITE } from '../../../model/constants/vop.ts';
+import { MIC_VIRTIO_ADD_DEVICE, MIC_VIRTIO_CONFIG_CHANGE, MIC_VIRTIO_COPY_DESC, POLLERR, POLLIN, POLLNVAL, POLLOUT, PROT_WRITE } from '../../../model/constants/vop.ts';
 import { HostVop } from './host-vop.ts';
 import { shapeOf } from './add-device.ts';
 import { ReadOnlyRegions } from './mmap.ts';
@@ -122,7 +122,7 @@ export class VopCharDev implements VopCharDevice {
 
   poll(fd: number): number {
     const f = this.files.get(fd);
-    if (f === undefined) return POLLERR;
+    if (f === undefined) return POLLNVAL;
     const vop = this.d.vopOf(f.card)!;
     if (this.inited(f, vop) !== undefined) return POLLERR;
     const dev = f.vdev!;
