@@ -106,8 +106,9 @@ export class HostInterrupts {
       this.regs.poke(BAR4.SICR0, this.cause & ~autoClear);
       this.delivered = (this.delivered & ~autoClear) >>> 0;
     }
-    this.sched.trace.record(this.who, `deliver ${hex(bits)}`);
-    for (const h of [...this.handlers]) h(bits);
+    if (this.sched.trace.enabled) this.sched.trace.record(this.who, `deliver ${hex(bits)}`);
+    // a Set iterates entries added during the loop too; handlers only add at setup
+    for (const h of this.handlers) h(bits);
     this.schedule();
   }
 }

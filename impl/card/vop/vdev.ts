@@ -287,7 +287,7 @@ export class CardVdev implements CardVirtioDevice {
     const ring = this.queue(vq);
     if ('kind' in ring) return ring;
     const segs: Posted['segs'] = [];
-    const undo = (): void => segs.forEach((s) => this.d.heap.release(s.addr, s.len));
+    const undo = (): void => this.release(segs);
     for (const bytes of readable) {
       const addr = this.d.heap.alloc(bytes.length, misalign);
       if (addr === undefined) return (undo(), err('no-memory', 'card buffer heap exhausted'));
@@ -312,6 +312,10 @@ export class CardVdev implements CardVirtioDevice {
     }
     this.posted[vq]!.set(token, { segs });
     return token;
+  }
+
+  private release(segs: Posted['segs']): void {
+    for (const s of segs) this.d.heap.release(s.addr, s.len);
   }
 
   kick(vq: number): boolean {

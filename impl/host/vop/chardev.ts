@@ -35,6 +35,9 @@ export interface CharDevDeps {
 
 export class VopCharDev implements VopCharDevice {
   private readonly files = new Map<number, OpenFile>();
+  /** the kernel's on-stack copy of mic_copy_desc */
+  private readonly copyBuf = new Uint8Array(micCopyDesc.size);
+  private readonly copyView = new DataView(this.copyBuf.buffer);
   private nextFd = 3;
 
   constructor(private readonly d: CharDevDeps) {}
@@ -93,10 +96,11 @@ export class VopCharDev implements VopCharDevice {
     const bad = this.inited(f, vop);
     if (bad !== undefined) return { errno: bad };
     const dev = f.vdev!;
-    const raw = f.user.read(arg, micCopyDesc.size);
-    if (!(raw instanceof Uint8Array)) return { errno: 'EFAULT' };
-    const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-    const iov = Number(dv.getBigUint64(CD.iov.offset, true));
+    // copy_from_user of the whole struct: one access, which faults as a whole
+    if (f.user.readInto(arg, this.copyBuf) !== undefined) return { errno: 'EFAULT' };
+    const dv = this.copyView;
+    // a user pointer above 2^53 cannot name mapped memory: it faults like one in a hole
+    const iov = dv.getUint32(CD.iov.offset, true) + dv.getUint32(CD.iov.offset + 4, true) * 2 ** 32;
     const iovcnt = dv.getUint32(CD.iovcnt.offset, true);
     const vrIdx = dv.getUint8(CD.vr_idx.offset);
     const updateUsed = dv.getUint8(CD.update_used.offset) !== 0;

@@ -21,7 +21,7 @@ import {
 import { readOr, writeField } from '../../memory/fields.ts';
 import type { HostAllocator } from '../alloc.ts';
 import { addDeviceEntry, type SlotRecord } from './add-device.ts';
-import { copyDesc, type CopyOutcome } from './copy-desc.ts';
+import { copyDesc, type CopyOutcome, type WalkDeps } from './copy-desc.ts';
 import { dropChain, type HostVdev, type HostVq } from './vdev.ts';
 
 export type { HostVdev } from './vdev.ts';
@@ -78,7 +78,19 @@ export class HostVop {
   /** every entry the host placed in the page, removed ones included (the slot walk's only input) */
   private readonly slots: SlotRecord[] = [];
 
-  constructor(readonly d: VopDeps) {}
+  constructor(readonly d: VopDeps) {
+    this.walk = {
+      hostMem: d.mem,
+      bar0: d.bar0,
+      dmaChan: () => d.dmaChan(),
+      ringOf: (v, q) => this.ringOf(v, q),
+      notifyCard: (v) => {
+        const db = readOr(d.mem, this.ctrlOf(v), deviceCtrl.fields.h2c_vdev_db, MIC_DB_NONE);
+        if (isCardDb(db)) d.sendIntr(db);
+      },
+      publishAvailIdx: (q, idx) => void writeField(d.mem, q.block + micVringInfoOffset(q.num), micVringInfo.fields.avail_idx, idx),
+    };
+  }
 
   /** the header checks of ADD_DEVICE's first copy (facts §6.5 step 1), plus type 1..127 [model choice] */
   static headerRefused(type: number, numVq: number, alignedSize: number, maxBlock: number): boolean {
@@ -191,17 +203,21 @@ export class HostVop {
     try {
       return fn();
     } finally {
-      dev.busy--;
-      if (dev.busy === 0) {
-        if (dev.resetPending) {
-          dev.resetPending = false;
-          this.resetOne(dev);
-        }
-        if (dev.bhPending) {
-          dev.bhPending = false;
-          this.d.sched.post(this.d.who, `vdev@${dev.offset} bh`, () => this.bottomHalf(dev));
-        }
-      }
+      this.release(dev);
+    }
+  }
+
+  /** unlock: what waited for the mutexes runs now (a stop's reset) or next (the bottom half) */
+  private release(dev: HostVdev): void {
+    dev.busy--;
+    if (dev.busy !== 0) return;
+    if (dev.resetPending) {
+      dev.resetPending = false;
+      this.resetOne(dev);
+    }
+    if (dev.bhPending) {
+      dev.bhPending = false;
+      this.d.sched.post(this.d.who, `vdev@${dev.offset} bh`, () => this.bottomHalf(dev));
     }
   }
 
@@ -240,25 +256,17 @@ export class HostVop {
     return bits;
   }
 
-  /** COPY_DESC for vq `vrIdx` (bounds checked by the caller against the host's own num_vq) */
+  /** what the COPY_DESC walk needs of this host, built once */
+  private readonly walk: WalkDeps;
+
+  /** COPY_DESC for vq `vrIdx` (bounds checked by the caller against the host's own num_vq), under the vq mutexes */
   copy(dev: HostVdev, vrIdx: number, user: MemPort, iovAddr: number, iovcnt: number, updateUsed: boolean): CopyOutcome {
-    const vq = dev.vqs[vrIdx]!;
-    return this.withVqs(dev, () =>
-      copyDesc(
-        {
-          hostMem: this.d.mem,
-          bar0: this.d.bar0,
-          dmaChan: () => this.d.dmaChan(),
-          ringOf: (v, q) => this.ringOf(v, q),
-          notifyCard: (v) => {
-            const db = readOr(this.d.mem, this.ctrlOf(v), deviceCtrl.fields.h2c_vdev_db, MIC_DB_NONE);
-            if (isCardDb(db)) this.d.sendIntr(db);
-          },
-          publishAvailIdx: (q, idx) => void writeField(this.d.mem, q.block + micVringInfoOffset(q.num), micVringInfo.fields.avail_idx, idx),
-        },
-        dev, vq, user, iovAddr, iovcnt, updateUsed,
-      ),
-    );
+    dev.busy++;
+    try {
+      return copyDesc(this.walk, dev, dev.vqs[vrIdx]!, user, iovAddr, iovcnt, updateUsed);
+    } finally {
+      this.release(dev);
+    }
   }
 
   /** the card's config doorbell, if it registered a valid one */
