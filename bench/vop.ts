@@ -38,7 +38,8 @@ export interface VopRoundTrip {
 /** a booted system with DMA, one device of one vq, and a user process set up for one iovec of `size` bytes */
 export function createVopRoundTrip(size: number): VopRoundTrip {
   if (reference.system === undefined) throw new Error('the reference implementation has no system');
-  const w = bootedWorld(reference, { dma: true });
+  // no access logs: they keep an entry per host access for observers, and a benchmark has none
+  const w = bootedWorld(reference, { dma: true, accessLogs: false });
   const r = w.add({ type: 3, numVq: 1, num: NUM, featureLen: 4, configLen: 0 });
   if (!('ok' in r)) throw new Error(`ADD_DEVICE refused: ${r.errno}`);
   w.sys.settle();

@@ -70,17 +70,22 @@ export function createReferenceSystem(config: SystemConfig = {}): ReferenceSyste
 
   const cards: Card[] = [];
   const drivers: MicHostDriver[] = [];
-  const spies: Bar0Spy[] = [];
-  const regSpies: Bar4Spy[] = [];
+  const spies: (Bar0Spy | undefined)[] = [];
+  const regSpies: (Bar4Spy | undefined)[] = [];
   const daemons: (Mpssd | undefined)[] = [];
   // VOP copies use host channel 0 while the card is up and the host DMA device bound (facts §6.6)
   const vopChans: (DmaChan | undefined)[] = platform.cards.map(() => undefined);
   platform.cards.forEach((ep, i) => {
     cards.push(new Card(sched, ep));
     let drv: MicHostDriver | undefined;
-    const spy = new Bar0Spy(ep.bar0, () => sched.now, () => drv?.state ?? 'offline');
-    const regSpy = new Bar4Spy(ep.regs, () => sched.now, () => drv?.state ?? 'offline');
-    drv = new MicHostDriver({ sched, ep, smpt: platform.smpt[i]!, hostMemory: platform.hostMemory, alloc, firmware: store, bar0: spy, regs: regSpy, dmaChan: () => vopChans[i] });
+    // the access logs grow with every host access: off, the driver reaches BAR0 and BAR4 directly
+    const logs = config.accessLogs ?? true;
+    const spy = logs ? new Bar0Spy(ep.bar0, () => sched.now, () => drv?.state ?? 'offline') : undefined;
+    const regSpy = logs ? new Bar4Spy(ep.regs, () => sched.now, () => drv?.state ?? 'offline') : undefined;
+    drv = new MicHostDriver({
+      sched, ep, smpt: platform.smpt[i]!, hostMemory: platform.hostMemory, alloc, firmware: store,
+      bar0: spy ?? ep.bar0, regs: regSpy ?? ep.regs, dmaChan: () => vopChans[i],
+    });
     const err = drv.probe();
     if (err !== undefined) throw new Error(`mic${i}: probe failed with ${err}`);
     drivers.push(drv);

@@ -100,6 +100,11 @@ export interface SystemConfig {
    * at card start and removes it at stop, the card OS registers MBUS_DEV_DMA_MIC when it comes up
    */
   readonly dma?: boolean;
+  /**
+   * record every host BAR0 access and BAR4 write for the observers (default true); long runs and
+   * benchmarks turn it off, and `bar0Accesses` / `hostRegWrites` then stay empty
+   */
+  readonly accessLogs?: boolean;
   /** PCI revision (stepping) */
   readonly revision?: number;
   readonly deviceId?: number;

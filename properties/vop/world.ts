@@ -117,8 +117,13 @@ export class VopWorld {
 }
 
 /** a system with card 0 online (no daemon: the test is user space) */
-export function bootedWorld(impl: Implementation, opts: { dma: boolean; choices?: import('../../model/contract.ts').ChoiceSource }): VopWorld {
-  const sys = impl.system!.createSystem({ trace: false, dma: opts.dma, ...(opts.choices ? { choices: opts.choices } : {}) });
+export function bootedWorld(impl: Implementation, opts: { dma: boolean; choices?: import('../../model/contract.ts').ChoiceSource; accessLogs?: boolean }): VopWorld {
+  const sys = impl.system!.createSystem({
+    trace: false,
+    dma: opts.dma,
+    ...(opts.choices ? { choices: opts.choices } : {}),
+    ...(opts.accessLogs !== undefined ? { accessLogs: opts.accessLogs } : {}),
+  });
   const r = sys.writeAttr(0, 'state', 'boot');
   if (!('ok' in r)) throw new Error(`boot refused: ${r.errno}`);
   sys.settle();
