@@ -4,6 +4,7 @@ import { vopConformance } from './conformance.prop.ts';
 import { vopExhaustive } from './exhaustive.prop.ts';
 import { vopCopyPaths } from './copyPaths.prop.ts';
 import { vopHostileCard } from './hostileCard.prop.ts';
+import { vopArgs } from './args.prop.ts';
 
 /** the virtio-over-PCIe properties, in the order they run */
-export const properties: readonly PropertyDef[] = [vopCopyDesc, vopCopyPaths, vopHostileCard, vopConformance, vopExhaustive];
+export const properties: readonly PropertyDef[] = [vopCopyDesc, vopCopyPaths, vopArgs, vopHostileCard, vopConformance, vopExhaustive];
