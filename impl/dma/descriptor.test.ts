@@ -46,4 +46,26 @@ describe('descriptor encoding', () => {
     expect(executeDescriptor(view, w, { off: 0 })).toBe(1);
     expect(ram.read64(0xff8)).toBe(0x2222_2222_1111_1111n);
   });
+
+  test('a STATUS reaches an observed port as two reads then two writes, low word first', () => {
+    const ram = createSparseMemory(1 << 20, 'ram');
+    const log: string[] = [];
+    // an observer over the memory: its window is not plain sparse memory, so every access reaches it
+    const observed = Object.assign(Object.create(ram) as typeof ram, {
+      read32: (a: number) => (log.push(`r${a}`), ram.read32(a)),
+      write32: (a: number, v: number) => (log.push(`w${a}`), ram.write32(a, v)),
+    });
+    const view = createWindowedView(1 << 24, 'phys');
+    view.map({ base: 0x10_0000, len: 0x1000, port: observed, target: 0x4000, label: 'obs' });
+    view.map({ base: 0x20_0000, len: 0x1000, port: ram, target: 0x8000, label: 'ram' });
+    const w: DescWords = { w0: 0, w1: 0, w2: 0, w3: 0 };
+    encodeStatusWords(w, 0x10_0010, 0xaaaa_aaaa, 0xbbbb_bbbb, false);
+    expect(executeDescriptor(view, w, { off: 0 })).toBe(0);
+    expect(log).toEqual([`r${0x4010}`, `r${0x4014}`, `w${0x4010}`, `w${0x4014}`]);
+    // plain sparse memory behind the window: the same bytes land
+    encodeStatusWords(w, 0x20_0018, 0xcccc_cccc, 0xdddd_dddd, true);
+    expect(executeDescriptor(view, w, { off: 0 })).toBe(1);
+    expect(ram.read64(0x8018)).toBe(0xdddd_dddd_cccc_ccccn);
+    expect(ram.read64(0x4010)).toBe(0xbbbb_bbbb_aaaa_aaaan);
+  });
 });

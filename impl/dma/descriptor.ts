@@ -91,6 +91,13 @@ export function executeDescriptor(mem: MemPort, w: DescWords, p: CopyProgress): 
       const dst = addr40(w.w2, w.w3);
       // the low bits of the address are those of its low word (an integer test, no float modulo)
       if ((w.w2 & 7) !== 0) return -DCHERR_MISALIGNED;
+      if (checkRange(mem.name, mem.size, dst, 8) === undefined && isResolvable(mem) && mem.sparseSpot !== undefined && mem.sparseSpot(dst, 8, spot)) {
+        // all 8 bytes in sparse memory behind plain windows (the drivers' status buffers): neither
+        // word can fault and no observer sits in between, so the words go straight to that memory
+        const ram = spot.mem!;
+        if (ram.write32(spot.addr, w.w0 >>> 0) !== undefined || ram.write32(spot.addr + 4, w.w1 >>> 0) !== undefined) return -DCHERR_ADDRESS;
+        return (w.w3 >>> SINTR.lsb) & 1;
+      }
       // one 64-bit write: check the whole range first so a fault writes nothing. The probe reads the
       // two words low first, as a 64-bit read reaches memory or registers, without building a BigInt
       if (typeof mem.read32(dst) !== 'number' || typeof mem.read32(dst + 4) !== 'number') return -DCHERR_ADDRESS;
