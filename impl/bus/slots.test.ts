@@ -2,11 +2,11 @@
 import { describe, expect, test } from 'vitest';
 import { createSparseMemory, createWindowedView } from '../memory/index.ts';
 import { pcieComponents } from '../pcie/index.ts';
-import { attachDma } from '../bus/attach.ts';
+import { attachDma } from './attach.ts';
 import type { DmaCard, DmaChan, DmaError, MemPort } from '../../model/contract.ts';
 import { DMA_PREP_FENCE, SMPT_WINDOW_BASE } from '../../model/constants/dma.ts';
-import { RingSlots } from './slots.ts';
-import type { DescWords } from './descriptor.ts';
+import { RingSlots } from '../dma/slots.ts';
+import type { DescWords } from '../dma/descriptor.ts';
 
 const words = (n: number): DescWords => ({ w0: n, w1: n + 1, w2: n + 2, w3: (n + 3) | 0x1000_0000 });
 const wordsAt = (m: MemPort, addr: number): number[] => [0, 4, 8, 12].map((o) => m.read32(addr + o) as number);
