@@ -24,3 +24,5 @@ export const reference: Implementation = {
   ...present('system', systemComponents),
 };
 export { createReferenceSystem } from './system.ts';
+/** the reference host VOP, for a plug-in that wraps or replaces it (SystemConfig.hostVop) */
+export { referenceVopHost } from './host/vop/index.ts';

@@ -4,7 +4,7 @@
  * optionally our mpssd. The controls and observers are those of model/contract/system.ts.
  */
 import type {
-  AttrResult, CardSideState, HostileCardAction, ImageDamage, LiveDevice, MicSystem, SystemComponents, SystemConfig, SystemObservers,
+  AttrResult, CardSideState, HostileCardAction, ImageDamage, LiveDevice, MicSystem, SystemComponents, SystemConfig, SystemObservers, VirtioDeviceSpec,
 } from '../model/contract.ts';
 import { encodeCardImage } from '../model/layout/card-image.ts';
 import { MIC_DP_SIZE } from '../model/layout/device-page.ts';
@@ -19,7 +19,8 @@ import { Bar0Spy } from './host/bar0-spy.ts';
 import { Bar4Spy } from './host/regs-spy.ts';
 import { Card, hostileCardAct } from './card/index.ts';
 import { Mpssd, DEFAULT_DEVICES } from './daemon/index.ts';
-import { VopCharDev } from './host/vop/index.ts';
+import { VopCharDev, addDeviceSpec } from './host/vop/index.ts';
+import type { VopHostFile } from '../model/contract.ts';
 import type { DmaChan } from '../model/contract.ts';
 import { VOP_DMA_CHANNEL } from '../model/constants/vop.ts';
 
@@ -85,6 +86,8 @@ export function createReferenceSystem(config: SystemConfig = {}): ReferenceSyste
     drv = new MicHostDriver({
       sched, ep, smpt: platform.smpt[i]!, hostMemory: platform.hostMemory, alloc, firmware: store,
       bar0: spy ?? ep.bar0, regs: regSpy ?? ep.regs, dmaChan: () => vopChans[i],
+      ...(config.hostVop !== undefined ? { hostVop: config.hostVop } : {}),
+      sleep: (ns) => void sched.runFor(ns, SETTLE_MAX_STEPS),
     });
     const err = drv.probe();
     if (err !== undefined) throw new Error(`mic${i}: probe failed with ${err}`);
@@ -159,6 +162,12 @@ export function createReferenceSystem(config: SystemConfig = {}): ReferenceSyste
     go(0);
   };
 
+  // ADD_DEVICE from a spec (mpssd inside the simulation, MicSystem.addDevice): through the char
+  // device, from a small address space of its own; the files stay open, as mpssd keeps them
+  const keptFiles: VopHostFile[] = [];
+  const addDeviceOn = (card: number, spec: VirtioDeviceSpec) =>
+    addDeviceSpec(drv(card).vop, memoryComponents.createSparseMemory(4096, `mpssd.mic${card}`), spec, (f) => keptFiles.push(f));
+
   if (config.daemon === true) {
     drivers.forEach((d, i) => {
       daemons.push(
@@ -170,7 +179,7 @@ export function createReferenceSystem(config: SystemConfig = {}): ReferenceSyste
           readStatus: () => d.shutdownStatus,
           writeState: (verb, done) => hostWriteAttr(d, 'state', verb, done),
           writeAttr: (name, value, done) => hostWriteAttr(d, name, value, done),
-          addDevice: (spec) => d.vop.addDevice(spec),
+          addDevice: (spec) => addDeviceOn(i, spec),
           onStateChange: (fn) => d.onStateChange(fn),
         }),
       );
@@ -194,7 +203,7 @@ export function createReferenceSystem(config: SystemConfig = {}): ReferenceSyste
     },
     liveDevices: (i): readonly LiveDevice[] => cardOf(i).liveDevices(),
     addedDevices: (i): readonly LiveDevice[] =>
-      drv(i).vop.devices.map((v) => ({ type: v.type, offset: v.offset, numVq: v.numVq })),
+      drv(i).vop.devices(),
     cardRings: (i) => cardOf(i).cardRings(),
     bar0Accesses: (i) => spies[i]?.log ?? [],
     hostRegWrites: (i) => regSpies[i]?.log ?? [],
@@ -204,12 +213,7 @@ export function createReferenceSystem(config: SystemConfig = {}): ReferenceSyste
     trace: () => sched.trace.text(),
   };
 
-  const vop = new VopCharDev({
-    vopOf: (i) => drivers[i]?.vop,
-    hostMem: platform.hostMemory,
-    dpOf: (i) => drv(i).dp,
-    sleep: (ns) => void sched.runFor(ns, SETTLE_MAX_STEPS),
-  });
+  const vop = new VopCharDev((i) => drivers[i]?.vop);
 
   return {
     scheduler: sched,
@@ -221,7 +225,7 @@ export function createReferenceSystem(config: SystemConfig = {}): ReferenceSyste
     daemons,
     writeAttr,
     readAttr: (i, name) => hostReadAttr(drv(i), platform.cards[i]!.deviceId, platform.cards[i]!.revision, name),
-    addDevice: (i, spec) => drv(i).vop.addDevice(spec),
+    addDevice: (i, spec) => addDeviceOn(i, spec),
     pmSuspend(): AttrResult {
       if (pm !== 'running') return { errno: 'EBUSY' };
       pm = 'preparing';

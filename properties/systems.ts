@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Implementation } from '../model/contract.ts';
-import { reference } from '../impl/index.ts';
+import { reference, referenceVopHost } from '../impl/index.ts';
 
 export class ImplementationLoadError extends Error {}
 
@@ -27,4 +27,4 @@ export async function loadImplementation(ref: string = process.env.MICVOP_IMPL ?
   return impl;
 }
 
-export { reference };
+export { reference, referenceVopHost };

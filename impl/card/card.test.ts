@@ -58,7 +58,7 @@ describe('card driver device page check (facts §3.2 card side)', () => {
   test('a wrong magic fails the driver with EIO: no doorbell registered, no device live, host still online', () => {
     const s = createReferenceSystem({ daemon: false, trace: false });
     s.hostileCard(0, { kind: 'dpByte', offset: 0, value: 0x5a });
-    expect(s.drivers[0]!.vop.addDevice({ type: 3, numVq: 2, num: 128, featureLen: 4, configLen: 12 })).toMatchObject({ ok: true });
+    expect(s.addDevice(0, { type: 3, numVq: 2, num: 128, featureLen: 4, configLen: 12 })).toMatchObject({ ok: true });
     expect(s.writeAttr(0, 'state', 'boot')).toEqual({ ok: true });
     s.settle();
     expect(s.readAttr(0, 'state')).toBe('online');

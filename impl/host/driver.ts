@@ -4,7 +4,7 @@
  * State lives in fields, as in struct mic_device. The long operations (reset, boot, stop, shutdown,
  * suspend, OSPM) are in boot.ts, the doorbells and MSI-X map in interrupts.ts.
  */
-import type { DmaChan, LifecycleErrno, MemPort, PcieEndpoint, RegisterFile, Scheduler, Smpt, TimerId } from '../../model/contract.ts';
+import type { DmaChan, VopHost, VopHostFactory, LifecycleErrno, MemPort, PcieEndpoint, RegisterFile, Scheduler, Smpt, TimerId } from '../../model/contract.ts';
 import { BAR4, SPAD_INDEX } from '../../model/layout/sbox.ts';
 import { bootParam, MIC_DP_SIZE } from '../../model/layout/device-page.ts';
 import { barOffset, configHeader, MEM_BAR_FLAG_MASK } from '../../model/layout/config-space.ts';
@@ -15,8 +15,7 @@ import { HostAllocator } from './alloc.ts';
 import { bootParamInit } from './bootparam.ts';
 import { readOr } from '../memory/fields.ts';
 import type { FirmwareStore } from './loader.ts';
-import { HostVop } from './vop/index.ts';
-import { createDeviceRing } from '../virtio/ring/device.ts';
+import { referenceVopHost } from './vop/index.ts';
 import { HostInterrupts } from './interrupts.ts';
 import { HostBoot } from './boot.ts';
 
@@ -35,6 +34,10 @@ export interface HostDriverDeps {
   readonly regs?: RegisterFile;
   /** host DMA channel 0 of this card for VOP copies, while it is usable (default: none, CPU copies) */
   readonly dmaChan?: () => DmaChan | undefined;
+  /** the host VOP to run (default the reference's) */
+  readonly hostVop?: VopHostFactory;
+  /** process context: let `ns` of virtual time pass (what a blocking call's wait does) */
+  readonly sleep?: (ns: number) => void;
 }
 
 export class MicHostDriver {
@@ -54,7 +57,8 @@ export class MicHostDriver {
   dpCardAddr = 0;
   apertureLen = 0;
   shutdownDb = 0;
-  vop!: HostVop;
+  /** the host side of VOP for this card (the reference's, or a plug-in's: HostDriverDeps.hostVop) */
+  vop!: VopHost;
   /** the pending PM suspend timeout, if any (the system's settle leaves it pending) */
   pmTimer: TimerId | undefined;
   /** mic_msi_map: the software copy of MXAR0..15 (see HostInterrupts) */
@@ -106,19 +110,21 @@ export class MicHostDriver {
     this.shutdownDb = this.nextDb();
     this.onDoorbell(this.shutdownDb, () => this.boot.shutdownIsr());
     bootParamInit(this.d.hostMemory, dp, this.shutdownDb);
-    this.vop = new HostVop({
+    const hostVop = this.d.hostVop ?? referenceVopHost;
+    this.vop = hostVop({
+      card: ep.index,
       sched: this.d.sched,
       who: this.who,
-      mem: this.d.hostMemory,
+      hostMem: this.d.hostMemory,
       dp,
-      alloc: this.d.alloc,
-      smpt: this.d.smpt,
       bar0: this.d.bar0,
+      smpt: this.d.smpt,
+      alloc: (size) => this.d.alloc.alloc(size),
       nextDb: () => this.nextDb(),
       onDoorbell: (db, cb) => this.onDoorbell(db, cb),
       sendIntr: (db) => this.sendIntr(db),
-      createDeviceRing,
       dmaChan: () => this.d.dmaChan?.(),
+      sleep: (ns) => this.d.sleep?.(ns),
     });
     this.writeDpSpads();
     ep.onHostInterrupt((bits) => this.intr.interrupt(bits));

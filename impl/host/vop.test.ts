@@ -7,7 +7,7 @@ const GOOD: VirtioDeviceSpec = { type: 3, numVq: 2, num: 128, featureLen: 4, con
 /** a system with the host driver probed, the card offline and no device added */
 function fresh() {
   const s = createReferenceSystem({ trace: false });
-  return { s, vop: s.drivers[0]!.vop };
+  return { s, vop: { addDevice: (spec: VirtioDeviceSpec) => s.addDevice(0, spec), get devices() { return s.observe.addedDevices(0); } } };
 }
 
 describe('ADD_DEVICE input validation (facts §6.5)', () => {

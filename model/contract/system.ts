@@ -9,7 +9,7 @@
  */
 import type { ChoiceSource, Scheduler } from './sim.ts';
 import type { MemPort } from './memory.ts';
-import type { CardVirtioDevice, VopCharDevice } from './vop.ts';
+import type { CardVirtioDevice, VopCharDevice, VopHostFactory } from './vop.ts';
 
 export type LifecycleErrno = 'EINVAL' | 'ENOENT' | 'EACCES' | 'EBUSY' | 'ENODEV' | 'EIO' | 'ENOMEM';
 
@@ -105,6 +105,12 @@ export interface SystemConfig {
    * benchmarks turn it off, and `bar0Accesses` / `hostRegWrites` then stay empty
    */
   readonly accessLogs?: boolean;
+  /**
+   * the host VOP of every card (default: the reference's). A plug-in replaces just this layer and
+   * runs the VOP properties against it: `{ ...reference, system: { createSystem: (c) =>
+   * reference.system.createSystem({ ...c, hostVop: ours }) } }`
+   */
+  readonly hostVop?: VopHostFactory;
   /** PCI revision (stepping) */
   readonly revision?: number;
   readonly deviceId?: number;

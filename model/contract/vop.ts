@@ -10,6 +10,10 @@
  * event.
  */
 import type { MemPort } from './memory.ts';
+import type { Scheduler } from './sim.ts';
+import type { Smpt } from './pcie.ts';
+import type { DmaChan } from './dma.ts';
+import type { LiveDevice } from './system.ts';
 
 /** errno names the char device returns (facts §6.5) */
 export type VopErrno = 'EINVAL' | 'EFAULT' | 'ENODEV' | 'ENOMEM' | 'EIO' | 'EBUSY' | 'EACCES' | 'ENOIOCTLCMD' | 'EBADF';
@@ -112,3 +116,58 @@ export interface CardVirtioDevice {
   /** tokens of buffers the driver took back without a completion (a reset or removal), and forget them */
   takeDetached(): number[];
 }
+
+/**
+ * What the host driver gives its VOP side for one card (vop_bus / the host's vop_hw_ops, facts
+ * §6.1): the device page and host RAM, the aperture, the SMPT, host doorbells, the card's
+ * doorbells, the DMA channel, and a way to wait in process context. A host VOP of your own gets
+ * exactly this (SystemConfig.hostVop).
+ */
+export interface VopHostEnv {
+  readonly card: number;
+  readonly sched: Scheduler;
+  /** the agent name the host driver's events run under */
+  readonly who: string;
+  /** host RAM: the device page, ring blocks and bounce buffers live here */
+  readonly hostMem: MemPort;
+  /** host address of the 4096-byte device page */
+  readonly dp: number;
+  /** the aperture: card memory as the host CPU reaches it (used rings, buffers) */
+  readonly bar0: MemPort;
+  /** map host RAM for the card (ring blocks, bounce buffers) */
+  readonly smpt: Smpt;
+  /** zeroed host RAM, page aligned; undefined = ENOMEM */
+  alloc(size: number): number | undefined;
+  /** a host doorbell (round robin) and its handler: the card rings it for a device */
+  nextDb(): number;
+  onDoorbell(db: number, cb: () => void): void;
+  /** ring card doorbell `db` (0..15) */
+  sendIntr(db: number): void;
+  /** host DMA channel 0 of the card while it is usable, undefined otherwise */
+  dmaChan(): DmaChan | undefined;
+  /** process context: let `ns` of virtual time pass while the simulation runs */
+  sleep(ns: number): void;
+}
+
+/** one open file of /dev/vop_virtio<N> */
+export interface VopHostFile {
+  ioctl(cmd: number, arg: number): VopResult;
+  poll(): number;
+  mmap(offset: number, len: number, prot: number): { readonly ok: true; readonly view: MemPort } | { readonly errno: VopErrno };
+  /** the last close: hot-remove of the file's device */
+  release(): VopResult;
+  stats(): VopStats | undefined;
+}
+
+/** the host side of VOP for one card */
+export interface VopHost {
+  /** open the card's node; `user` is the caller's address space */
+  open(user: MemPort): VopHostFile;
+  /** the card stopped: reset every device (facts §4.1 mic_virtio_reset_devices, §6.4 step 2) */
+  resetDevices(): void;
+  /** the devices user space added and not yet removed, for observers */
+  devices(): readonly LiveDevice[];
+}
+
+/** how a system makes the host VOP of each card: the reference's, or yours */
+export type VopHostFactory = (env: VopHostEnv) => VopHost;

@@ -13,13 +13,12 @@ import { micRingBlockSize, micVringInfo, micVringInfoOffset } from '../../../mod
 import { MIC_MAX_VRING_ENTRIES } from '../../../model/constants/virtio.ts';
 import { VOP_INT_DMA_BUF_SIZE } from '../../../model/constants/vop.ts';
 import { readOr, writeField } from '../../memory/fields.ts';
-import type { HostAllocator } from '../alloc.ts';
 import { HostVdev, newVq, type HostVq } from './vdev.ts';
 
 export interface AddDeps {
   readonly mem: MemPort;
   readonly dp: number;
-  readonly alloc: HostAllocator;
+  readonly alloc: { alloc(size: number): number | undefined };
   readonly smpt: Smpt;
   nextDb(): number;
   onDoorbell(db: number, cb: () => void): void;

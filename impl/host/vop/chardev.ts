@@ -3,12 +3,19 @@
  * kernel's order and errno, poll, the read-only mmap of the device page and ring blocks, and close
  * (hot-remove). User memory is the caller's MemPort: structures are read from it exactly as the
  * kernel copies them (ADD_DEVICE's header twice), and a check that fails changes nothing.
+ *
+ * Two layers, as in the contract: `ReferenceVopHost` is one card's host VOP (a VopHost, what a
+ * plug-in may replace through SystemConfig.hostVop), `VopCharDev` the system's fd table over the
+ * host VOP of every card.
  */
-import type { MemPort, VopCharDevice, VopErrno, VopResult, VopStats } from '../../../model/contract.ts';
+import type {
+  LiveDevice, MemPort, VopCharDevice, VopErrno, VopHost, VopHostEnv, VopHostFactory, VopHostFile, VopResult, VopStats,
+} from '../../../model/contract.ts';
 import { alignedDescSize, deviceDesc, descSize, MIC_DP_SIZE, MIC_MAX_DESC_BLK_SIZE } from '../../../model/layout/device-page.ts';
 import { micCopyDesc } from '../../../model/layout/vop-user.ts';
 import { MIC_VIRTIO_ADD_DEVICE, MIC_VIRTIO_CONFIG_CHANGE, MIC_VIRTIO_COPY_DESC, POLLERR, POLLIN, POLLNVAL, POLLOUT, PROT_WRITE } from '../../../model/constants/vop.ts';
 import { HostVop } from './host-vop.ts';
+import { createDeviceRing } from '../../virtio/ring/device.ts';
 import { shapeOf } from './add-device.ts';
 import { ReadOnlyRegions } from './mmap.ts';
 import type { HostVdev } from './vdev.ts';
@@ -17,42 +24,55 @@ const CD = micCopyDesc.fields;
 const PAGE = 4096;
 
 interface OpenFile {
-  readonly card: number;
   readonly user: MemPort;
   vdev: HostVdev | undefined;
 }
 
-export interface CharDevDeps {
-  /** the VOP host side of card N, undefined if there is no such card */
-  vopOf(card: number): HostVop | undefined;
-  /** host RAM (what mmap maps) */
-  readonly hostMem: MemPort;
-  /** the device page's host address of card N */
-  dpOf(card: number): number;
-  /** process context: let `ns` of virtual time pass, running the simulation */
-  sleep(ns: number): void;
-}
-
-export class VopCharDev implements VopCharDevice {
-  private readonly files = new Map<number, OpenFile>();
+/** the reference host VOP of one card: its devices, and the files user space opens on its node */
+export class ReferenceVopHost implements VopHost {
+  readonly vop: HostVop;
   /** the kernel's on-stack copy of mic_copy_desc */
   private readonly copyBuf = new Uint8Array(micCopyDesc.size);
   private readonly copyView = new DataView(this.copyBuf.buffer);
-  private nextFd = 3;
 
-  constructor(private readonly d: CharDevDeps) {}
-
-  open(card: number, user: MemPort): { ok: true; fd: number } | { errno: VopErrno } {
-    if (this.d.vopOf(card) === undefined) return { errno: 'ENODEV' };
-    const fd = this.nextFd++;
-    this.files.set(fd, { card, user, vdev: undefined });
-    return { ok: true, fd };
+  constructor(private readonly env: VopHostEnv) {
+    this.vop = new HostVop({
+      sched: env.sched,
+      who: env.who,
+      mem: env.hostMem,
+      dp: env.dp,
+      alloc: env,
+      smpt: env.smpt,
+      bar0: env.bar0,
+      nextDb: () => env.nextDb(),
+      onDoorbell: (db, cb) => env.onDoorbell(db, cb),
+      sendIntr: (db) => env.sendIntr(db),
+      createDeviceRing,
+      dmaChan: () => env.dmaChan(),
+    });
   }
 
-  ioctl(fd: number, cmd: number, arg: number): VopResult {
-    const f = this.files.get(fd);
-    if (f === undefined) return { errno: 'EBADF' };
-    const vop = this.d.vopOf(f.card)!;
+  open(user: MemPort): VopHostFile {
+    const f: OpenFile = { user, vdev: undefined };
+    return {
+      ioctl: (cmd, arg) => this.ioctl(f, cmd, arg),
+      poll: () => this.poll(f),
+      mmap: (offset, len, prot) => this.mmap(f, offset, len, prot),
+      release: () => this.release(f),
+      stats: () => f.vdev?.statsView(),
+    };
+  }
+
+  resetDevices(): void {
+    this.vop.resetDevices();
+  }
+
+  devices(): readonly LiveDevice[] {
+    return this.vop.devices.map((v) => ({ type: v.type, offset: v.offset, numVq: v.numVq }));
+  }
+
+  private ioctl(f: OpenFile, cmd: number, arg: number): VopResult {
+    const vop = this.vop;
     switch (cmd) {
       case MIC_VIRTIO_ADD_DEVICE:
         return this.addDevice(f, vop, arg);
@@ -121,13 +141,11 @@ export class VopCharDev implements VopCharDevice {
     // config_len as the host sized the entry, not as the card may have rewritten it
     const bytes = f.user.read(arg, dev.shape.configLen);
     if (!(bytes instanceof Uint8Array)) return { errno: 'EFAULT' };
-    return vop.configChange(dev, bytes, (ns) => this.d.sleep(ns));
+    return vop.configChange(dev, bytes, (ns) => this.env.sleep(ns));
   }
 
-  poll(fd: number): number {
-    const f = this.files.get(fd);
-    if (f === undefined) return POLLNVAL;
-    const vop = this.d.vopOf(f.card)!;
+  private poll(f: OpenFile): number {
+    const vop = this.vop;
     if (this.inited(f, vop) !== undefined) return POLLERR;
     const dev = f.vdev!;
     if (!dev.pollWake) return 0;
@@ -135,10 +153,8 @@ export class VopCharDev implements VopCharDevice {
     return POLLIN | POLLOUT;
   }
 
-  mmap(fd: number, offset: number, len: number, prot: number): { ok: true; view: MemPort } | { errno: VopErrno } {
-    const f = this.files.get(fd);
-    if (f === undefined) return { errno: 'EBADF' };
-    const vop = this.d.vopOf(f.card)!;
+  private mmap(f: OpenFile, offset: number, len: number, prot: number): { ok: true; view: MemPort } | { errno: VopErrno } {
+    const vop = this.vop;
     const bad = this.inited(f, vop);
     if (bad !== undefined) return { errno: bad };
     if ((prot & PROT_WRITE) !== 0) return { errno: 'EACCES' };
@@ -146,7 +162,7 @@ export class VopCharDev implements VopCharDevice {
     // mmap(2) maps whole pages
     len = Math.ceil(len / PAGE) * PAGE;
     // vop_query_offset: the device page at 0, then each ring block right after the previous one
-    const regions: { off: number; addr: number; len: number }[] = [{ off: 0, addr: this.d.dpOf(f.card), len: MIC_DP_SIZE }];
+    const regions: { off: number; addr: number; len: number }[] = [{ off: 0, addr: this.env.dp, len: MIC_DP_SIZE }];
     let start = MIC_DP_SIZE;
     for (const b of vop.ringBlocks(f.vdev!)) {
       regions.push({ off: start, addr: b.addr, len: b.len });
@@ -159,18 +175,60 @@ export class VopCharDev implements VopCharDevice {
       pieces.push({ base: at - offset, addr: r.addr, len: r.len });
       at += r.len;
     }
-    return { ok: true, view: new ReadOnlyRegions(`vop_virtio${f.card} mmap@${offset}`, len, this.d.hostMem, pieces) };
+    return { ok: true, view: new ReadOnlyRegions(`vop_virtio${this.env.card} mmap@${offset}`, len, this.env.hostMem, pieces) };
+  }
+
+  /** the last close: a device on the file is hot-removed (facts §6.7) */
+  private release(f: OpenFile): VopResult {
+    if (f.vdev !== undefined && !f.vdev.removed) this.vop.remove(f.vdev, (ns) => this.env.sleep(ns));
+    return { ok: true, value: 0 };
+  }
+}
+
+export const referenceVopHost: VopHostFactory = (env) => new ReferenceVopHost(env);
+
+/** /dev/vop_virtio<N> of every card: the system's open files, each on its card's host VOP */
+export class VopCharDev implements VopCharDevice {
+  private readonly files = new Map<number, VopHostFile>();
+  private nextFd = 3;
+
+  /** `hostOf(card)`: the host VOP of card N, undefined if there is no such card */
+  constructor(private readonly hostOf: (card: number) => VopHost | undefined) {}
+
+  open(card: number, user: MemPort): { ok: true; fd: number } | { errno: VopErrno } {
+    const host = this.hostOf(card);
+    if (host === undefined) return { errno: 'ENODEV' };
+    const fd = this.nextFd++;
+    this.files.set(fd, host.open(user));
+    return { ok: true, fd };
+  }
+
+  ioctl(fd: number, cmd: number, arg: number): VopResult {
+    const f = this.files.get(fd);
+    if (f === undefined) return { errno: 'EBADF' };
+    return f.ioctl(cmd, arg);
+  }
+
+  poll(fd: number): number {
+    const f = this.files.get(fd);
+    if (f === undefined) return POLLNVAL;
+    return f.poll();
+  }
+
+  mmap(fd: number, offset: number, len: number, prot: number): { ok: true; view: MemPort } | { errno: VopErrno } {
+    const f = this.files.get(fd);
+    if (f === undefined) return { errno: 'EBADF' };
+    return f.mmap(offset, len, prot);
   }
 
   close(fd: number): VopResult {
     const f = this.files.get(fd);
     if (f === undefined) return { errno: 'EBADF' };
     this.files.delete(fd);
-    if (f.vdev !== undefined && !f.vdev.removed) this.d.vopOf(f.card)!.remove(f.vdev, (ns) => this.d.sleep(ns));
-    return { ok: true, value: 0 };
+    return f.release();
   }
 
   stats(fd: number): VopStats | undefined {
-    return this.files.get(fd)?.vdev?.statsView();
+    return this.files.get(fd)?.stats();
   }
 }

@@ -6,10 +6,10 @@
  * card stops. Everything the card writes is read once, checked, and never used to size an access.
  */
 import type {
-  DeviceRing, DeviceRingConfig, DmaChan, LifecycleErrno, MemPort, RingError, Scheduler, Smpt, VirtioDeviceSpec, VopErrno,
+  DeviceRing, DeviceRingConfig, DmaChan, MemPort, RingError, Scheduler, Smpt, VopErrno,
 } from '../../../model/contract.ts';
 import {
-  bootParam, configOffset, ctrlOffset, deviceCtrl, deviceDesc, descSize, guestFeaturesOffset, hostFeaturesOffset, MIC_DB_NONE,
+  bootParam, configOffset, ctrlOffset, deviceCtrl, deviceDesc, guestFeaturesOffset, hostFeaturesOffset, MIC_DB_NONE,
   MIC_VIRTIO_CONFIG_CHANGED, MIC_VIRTIO_CONFIG_CHANGE_REMOVE, vqConfig, vqConfigOffset,
 } from '../../../model/layout/device-page.ts';
 import { availSize, descTableSize, micVringInfo, micVringInfoOffset, usedSize } from '../../../model/layout/vring.ts';
@@ -19,7 +19,6 @@ import {
   VOP_CONFIG_ACK_POLLS, VOP_CONFIG_ACK_POLL_NS, VOP_INT_DMA_BUF_SIZE, VOP_REMOVE_ACK_POLLS, VOP_REMOVE_ACK_POLL_NS,
 } from '../../../model/constants/vop.ts';
 import { readOr, writeField } from '../../memory/fields.ts';
-import type { HostAllocator } from '../alloc.ts';
 import { addDeviceEntry, type SlotRecord } from './add-device.ts';
 import { copyDesc, type CopyOutcome, type WalkDeps } from './copy-desc.ts';
 import { dropChain, type HostVdev, type HostVq } from './vdev.ts';
@@ -32,7 +31,8 @@ export interface VopDeps {
   /** host RAM holding the device page, rings and bounce buffers */
   readonly mem: MemPort;
   readonly dp: number;
-  readonly alloc: HostAllocator;
+  /** zeroed host RAM; undefined = ENOMEM */
+  readonly alloc: { alloc(size: number): number | undefined };
   readonly smpt: Smpt;
   /** the aperture: card memory, where the card's used rings and buffers live */
   readonly bar0: MemPort;
@@ -46,33 +46,6 @@ export interface VopDeps {
 }
 
 const isCardDb = (db: number): boolean => Number.isInteger(db) && db >= 0 && db < CARD_DOORBELL_COUNT;
-const isU8 = (v: number): boolean => Number.isInteger(v) && v >= 0 && v <= 0xff;
-
-/**
- * The desc header fields are u8 in C (type s8, facts §5.3) and vqconfig.num a u16: a C caller cannot
- * pass -1, 1.5 or 300. The spec API takes JS numbers, so a value its C field could not hold is EINVAL
- * rather than truncated. [model choice]
- */
-function specFieldsFit(spec: VirtioDeviceSpec): boolean {
-  return isU8(spec.type) && isU8(spec.numVq) && isU8(spec.featureLen) && isU8(spec.configLen) && Number.isInteger(spec.num) && spec.num >= 0 && spec.num <= 0xffff;
-}
-
-/** the desc block mpssd would pass for `spec`: header, every vq of `num` entries, zero features and config */
-export function descBlockOf(spec: VirtioDeviceSpec): Uint8Array {
-  const block = new Uint8Array(descSize(spec));
-  const h = deviceDesc.fields;
-  block[h.type.offset] = spec.type & 0xff;
-  block[h.num_vq.offset] = spec.numVq;
-  block[h.feature_len.offset] = spec.featureLen;
-  block[h.config_len.offset] = spec.configLen;
-  for (let i = 0; i < spec.numVq; i++) {
-    const at = vqConfigOffset(i) + vqConfig.fields.num.offset;
-    block[at] = spec.num & 0xff;
-    block[at + 1] = spec.num >> 8;
-  }
-  return block;
-}
-
 export class HostVop {
   readonly devices: HostVdev[] = [];
   /** every entry the host placed in the page, removed ones included (the slot walk's only input) */
@@ -95,17 +68,6 @@ export class HostVop {
   /** the header checks of ADD_DEVICE's first copy (facts §6.5 step 1), plus type 1..127 [model choice] */
   static headerRefused(type: number, numVq: number, alignedSize: number, maxBlock: number): boolean {
     return alignedSize > maxBlock || numVq > MIC_MAX_VRINGS || type <= 0;
-  }
-
-  /** ADD_DEVICE as mpssd issues it, for callers with a spec instead of user memory (system.addDevice) */
-  addDevice(spec: VirtioDeviceSpec): { ok: true; offset: number } | { errno: LifecycleErrno } {
-    if (!specFieldsFit(spec)) return { errno: 'EINVAL' };
-    const block = descBlockOf(spec);
-    const h = { type: (spec.type << 24) >> 24, numVq: spec.numVq };
-    if (HostVop.headerRefused(h.type, h.numVq, Math.ceil(block.length / 8) * 8, 256)) return { errno: 'EINVAL' };
-    const r = this.addDesc(block);
-    if ('errno' in r) return { errno: r.errno === 'ENOMEM' ? 'ENOMEM' : 'EINVAL' };
-    return { ok: true, offset: r.vdev.offset };
   }
 
   /** steps 3–7 of ADD_DEVICE on a checked desc block */

@@ -5,7 +5,7 @@ import { micCopyDesc, iovec } from '../../../model/layout/vop-user.ts';
 import {
   MIC_VIRTIO_ADD_DEVICE, MIC_VIRTIO_ADD_DEVICE_32, MIC_VIRTIO_CONFIG_CHANGE, MIC_VIRTIO_COPY_DESC, MIC_VIRTIO_COPY_DESC_32, POLLERR, POLLIN, POLLOUT, PROT_READ, PROT_WRITE,
 } from '../../../model/constants/vop.ts';
-import { descBlockOf } from './host-vop.ts';
+import { descBlockOf } from './spec.ts';
 
 const USER = 2 ** 32;
 
