@@ -5,6 +5,7 @@ import { noLostWakeup } from './noLostWakeup.prop.ts';
 import { hostile } from './hostile.prop.ts';
 import { statusConformance } from './status.prop.ts';
 import { hostileDevice } from './hostileDevice.prop.ts';
+import { ringPrimitives } from './primitives.prop.ts';
 
 /** the ring properties, in the order they run */
-export const properties: readonly PropertyDef[] = [conservation, usedBytes, noLostWakeup, hostile, hostileDevice, statusConformance];
+export const properties: readonly PropertyDef[] = [conservation, usedBytes, noLostWakeup, hostile, hostileDevice, statusConformance, ringPrimitives];
