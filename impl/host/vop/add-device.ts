@@ -96,9 +96,11 @@ export function addDeviceEntry(d: AddDeps, slots: SlotRecord[], block: Uint8Arra
   const at = dp + offset;
   // the whole desc with type 0 first; ctrl zeroed with both doorbells −1; the real type last (facts §5.4)
   mem.fill(at, total, 0);
-  const body = block.subarray(0, descSize(shape));
+  // the copy carries type 0 itself: writing the caller's type and clearing it after would show the
+  // card a typed, incomplete entry between the two stores
+  const body = block.slice(0, descSize(shape));
+  body[deviceDesc.fields.type.offset] = 0;
   mem.write(at, body);
-  writeField(mem, at, deviceDesc.fields.type, 0);
   const ctrl = at + ctrlOffset(shape);
   writeField(mem, ctrl, deviceCtrl.fields.c2h_vdev_db, MIC_DB_NONE);
   writeField(mem, ctrl, deviceCtrl.fields.h2c_vdev_db, MIC_DB_NONE);
