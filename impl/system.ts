@@ -17,6 +17,7 @@ import type { DmaCard } from '../model/contract.ts';
 import { MicHostDriver, HostAllocator, readAttr as hostReadAttr, writeAttr as hostWriteAttr, type FirmwareStore } from './host/index.ts';
 import { Bar0Spy } from './host/bar0-spy.ts';
 import { Bar4Spy } from './host/regs-spy.ts';
+import { StoreProbe } from './host/store-probe.ts';
 import { Card, hostileCardAct } from './card/index.ts';
 import { Mpssd, DEFAULT_DEVICES } from './daemon/index.ts';
 import { VopCharDev, addDeviceSpec } from './host/vop/index.ts';
@@ -83,9 +84,13 @@ export function createReferenceSystem(config: SystemConfig = {}): ReferenceSyste
     const logs = config.accessLogs ?? true;
     const spy = logs ? new Bar0Spy(ep.bar0, () => sched.now, () => drv?.state ?? 'offline') : undefined;
     const regSpy = logs ? new Bar4Spy(ep.regs, () => sched.now, () => drv?.state ?? 'offline') : undefined;
+    // with a publication oracle, every host store into memory the card reads is a point it can look at
+    const pub = config.publications;
+    const hostMemory = pub ? new StoreProbe(platform.hostMemory, (addr, len) => pub(i, { space: 'host-ram', addr, len })) : platform.hostMemory;
+    const bar0 = pub ? new StoreProbe(spy ?? ep.bar0, (addr, len) => pub(i, { space: 'aperture', addr, len })) : (spy ?? ep.bar0);
     drv = new MicHostDriver({
-      sched, ep, smpt: platform.smpt[i]!, hostMemory: platform.hostMemory, alloc, firmware: store,
-      bar0: spy ?? ep.bar0, regs: regSpy ?? ep.regs, dmaChan: () => vopChans[i],
+      sched, ep, smpt: platform.smpt[i]!, hostMemory, alloc, firmware: store,
+      bar0, regs: regSpy ?? ep.regs, dmaChan: () => vopChans[i],
       ...(config.hostVop !== undefined ? { hostVop: config.hostVop } : {}),
       sleep: (ns) => void sched.runFor(ns, SETTLE_MAX_STEPS),
     });

@@ -82,6 +82,14 @@ export interface VirtioDeviceSpec {
   readonly configLen: number;
 }
 
+/** a store the host made into memory the card reads: host RAM (device page, ring blocks) or card memory through the aperture */
+export interface HostStore {
+  readonly space: 'host-ram' | 'aperture';
+  /** host physical address, or card address (aperture offset) */
+  readonly addr: number;
+  readonly len: number;
+}
+
 export interface SystemConfig {
   readonly cards?: number;
   readonly seed?: number;
@@ -105,6 +113,15 @@ export interface SystemConfig {
    * benchmarks turn it off, and `bar0Accesses` / `hostRegWrites` then stay empty
    */
   readonly accessLogs?: boolean;
+  /**
+   * Called after every store the host driver makes into host RAM or through the aperture, before its
+   * next one (DESIGN.md §3: the finest granularity). On the real bus the card runs at the same time
+   * and PCIe writes are posted, so each call is a point where the card could look: a publication
+   * oracle checks there that what the card would read is consistent. Setting it routes every host
+   * store through a probe (no pinned fast path). A store the host makes while the callback runs is
+   * a bug of the callback.
+   */
+  readonly publications?: (card: number, store: HostStore) => void;
   /**
    * the host VOP of every card (default: the reference's). A plug-in replaces just this layer and
    * runs the VOP properties against it: `{ ...reference, system: { createSystem: (c) =>

@@ -5,6 +5,7 @@ import { vopExhaustive } from './exhaustive.prop.ts';
 import { vopCopyPaths } from './copyPaths.prop.ts';
 import { vopHostileCard } from './hostileCard.prop.ts';
 import { vopArgs } from './args.prop.ts';
+import { vopPublication } from './publication.prop.ts';
 
 /** the virtio-over-PCIe properties, in the order they run */
-export const properties: readonly PropertyDef[] = [vopCopyDesc, vopCopyPaths, vopArgs, vopHostileCard, vopConformance, vopExhaustive];
+export const properties: readonly PropertyDef[] = [vopCopyDesc, vopCopyPaths, vopArgs, vopHostileCard, vopConformance, vopExhaustive, vopPublication];
