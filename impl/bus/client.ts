@@ -103,6 +103,9 @@ export class ChanImpl implements DmaChan {
   active = false;
   stats = { submitted: 0, completed: 0, aborted: 0 };
   private readonly words: DescWords = { w0: 0, w1: 0, w2: 0, w3: 0 };
+  /** the cookie syncWait polls for, and its predicate (made once) */
+  private waitCookie = 0;
+  private readonly waitDone = (): boolean => this.txStatus(this.waitCookie) !== 'in-progress';
   /** pins of the ring's pages: the driver stores descriptors straight into its ring */
   private readonly slots: RingSlots;
 
@@ -430,8 +433,13 @@ export class ChanImpl implements DmaChan {
   syncWait(cookie: number, timeoutNs: number = DMA_SYNC_WAIT_TIMEOUT_NS): DmaStatus {
     this.issuePending();
     const deadline = this.sched.now + timeoutNs;
-    const done = (): boolean => this.txStatus(cookie) !== 'in-progress';
-    if (this.sched.runUntil(done, { maxTimeNs: timeoutNs })) return this.txStatus(cookie);
+    // the predicate is made once (a closure per wait costs an allocation and, under tsx, a name
+    // definition); the cookie it polls is a field, saved and restored around a nested wait
+    const outer = this.waitCookie;
+    this.waitCookie = cookie;
+    const finished = this.sched.runUntil(this.waitDone, { maxTimeNs: timeoutNs });
+    this.waitCookie = outer;
+    if (finished) return this.txStatus(cookie);
     // nothing left to run before the deadline: the poll loop spins until it expires (facts §6.6)
     if (this.sched.now < deadline) this.sched.runFor(deadline - this.sched.now);
     const s = this.txStatus(cookie);

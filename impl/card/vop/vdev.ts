@@ -261,11 +261,14 @@ export class CardVdev implements CardVirtioDevice {
       const p = posted.get(this.out.token);
       if (p === undefined) continue;
       posted.delete(this.out.token);
-      const w = p.segs.filter((s) => s.write);
-      const room = w.reduce((n, s) => n + s.len, 0);
+      const segs = p.segs;
+      let room = 0;
+      for (let i = 0; i < segs.length; i++) if (segs[i]!.write) room += segs[i]!.len;
       const written = new Uint8Array(Math.min(this.out.len, room));
       let at = 0;
-      for (const s of w) {
+      for (let i = 0; i < segs.length; i++) {
+        const s = segs[i]!;
+        if (!s.write) continue;
         if (at >= written.length) break;
         const n = Math.min(s.len, written.length - at);
         const bytes = this.d.view.read(s.addr, n);
@@ -286,32 +289,42 @@ export class CardVdev implements CardVirtioDevice {
   add(vq: number, readable: readonly Uint8Array[], writable: readonly number[], misalign = 0): number | CardVirtioError {
     const ring = this.queue(vq);
     if ('kind' in ring) return ring;
+    // plain loops, no closures or filter/map: this runs once per buffer the card posts. The ring
+    // reads its segments during add only, so each direction's list holds the posted records.
     const segs: Posted['segs'] = [];
-    const undo = (): void => this.release(segs);
-    for (const bytes of readable) {
+    const rd: Posted['segs'] = [];
+    const wr: Posted['segs'] = [];
+    for (let i = 0; i < readable.length; i++) {
+      const bytes = readable[i]!;
       const addr = this.d.heap.alloc(bytes.length, misalign);
-      if (addr === undefined) return (undo(), err('no-memory', 'card buffer heap exhausted'));
-      segs.push({ addr, len: bytes.length, write: false });
+      if (addr === undefined) return this.undoAdd(segs, err('no-memory', 'card buffer heap exhausted'));
+      const s = { addr, len: bytes.length, write: false };
+      segs.push(s);
+      rd.push(s);
       this.d.view.write(addr, bytes);
     }
-    for (const len of writable) {
-      if (!Number.isSafeInteger(len) || len < 0) return (undo(), err('bad-request', `writable length ${len}`));
+    for (let i = 0; i < writable.length; i++) {
+      const len = writable[i]!;
+      if (!Number.isSafeInteger(len) || len < 0) return this.undoAdd(segs, err('bad-request', `writable length ${len}`));
       const addr = this.d.heap.alloc(len, misalign);
-      if (addr === undefined) return (undo(), err('no-memory', 'card buffer heap exhausted'));
-      segs.push({ addr, len, write: true });
+      if (addr === undefined) return this.undoAdd(segs, err('no-memory', 'card buffer heap exhausted'));
+      const s = { addr, len, write: true };
+      segs.push(s);
+      wr.push(s);
     }
     const token = this.nextToken++;
-    const r = ring.add(
-      segs.filter((s) => !s.write).map((s) => ({ addr: s.addr, len: s.len })),
-      segs.filter((s) => s.write).map((s) => ({ addr: s.addr, len: s.len })),
-      token,
-    );
+    const r = ring.add(rd, wr, token);
     if (typeof r !== 'number') {
-      undo();
-      return err(r.code === 'no-space' ? 'no-space' : r.code === 'bad-request' ? 'bad-request' : 'ring-error', `${r.code}: ${r.detail}`);
+      return this.undoAdd(segs, err(r.code === 'no-space' ? 'no-space' : r.code === 'bad-request' ? 'bad-request' : 'ring-error', `${r.code}: ${r.detail}`));
     }
     this.posted[vq]!.set(token, { segs });
     return token;
+  }
+
+  /** a refused add gives its buffers back to the heap */
+  private undoAdd(segs: Posted['segs'], e: CardVirtioError): CardVirtioError {
+    this.release(segs);
+    return e;
   }
 
   private release(segs: Posted['segs']): void {
