@@ -6,6 +6,7 @@ import { ownership } from './ownership.prop.ts';
 import { errorsHaltAndRecover } from './errors.prop.ts';
 import { channelConformance } from './conformance.prop.ts';
 import { channelTransitions } from './transitions.prop.ts';
+import { ringCapacity } from './capacity.prop.ts';
 
 /** the dma properties, in the order they run */
-export const properties: readonly PropertyDef[] = [exactlyOnce, dataExact, fenceOrder, ownership, errorsHaltAndRecover, channelConformance, channelTransitions];
+export const properties: readonly PropertyDef[] = [exactlyOnce, dataExact, fenceOrder, ownership, errorsHaltAndRecover, channelConformance, channelTransitions, ringCapacity];

@@ -42,6 +42,13 @@ export interface MutantOutcome {
   readonly mutant: string;
   /** property id → its status on the mutant ("failed" = killed) */
   readonly statuses: Record<string, string>;
+  /**
+   * property id → how long it ran and how many fast-check runs it took: for a killed property (run
+   * with --no-shrink, so it stops at the first counterexample) the time to first failure
+   */
+  readonly timings: Record<string, { readonly ms: number; readonly runs: number }>;
+  /** wall time of the whole child process (tree copy excluded), ms */
+  readonly wallMs: number;
   readonly exitCode: number | null;
   readonly output: string;
 }
@@ -56,6 +63,7 @@ export async function runMutant(root: string, m: Mutant, timeoutMs = 240_000): P
     delete env.MICVOP_PATH;
     delete env.MICVOP_RUNS;
     delete env.MICVOP_IMPL;
+    const t0 = performance.now();
     const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((res) => {
       const child = spawn(process.execPath, args, { cwd: dir, env });
       let stdout = '';
@@ -68,17 +76,22 @@ export async function runMutant(root: string, m: Mutant, timeoutMs = 240_000): P
         res({ code: c, stdout, stderr });
       });
     });
+    const wallMs = performance.now() - t0;
     const statuses: Record<string, string> = {};
+    const timings: Record<string, { ms: number; runs: number }> = {};
     const at = stdout.indexOf('{\n  "implementation"');
     if (at >= 0) {
       try {
-        const parsed = JSON.parse(stdout.slice(at)) as { results: { id: string; status: string }[] };
-        for (const r of parsed.results) statuses[r.id] = r.status;
+        const parsed = JSON.parse(stdout.slice(at)) as { results: { id: string; status: string; ms: number; numRuns: number }[] };
+        for (const r of parsed.results) {
+          statuses[r.id] = r.status;
+          timings[r.id] = { ms: r.ms, runs: r.numRuns };
+        }
       } catch {
         /* reported through output below */
       }
     }
-    return { mutant: m.id, statuses, exitCode: code, output: `${stdout.slice(-3000)}\n${stderr.slice(-3000)}` };
+    return { mutant: m.id, statuses, timings, wallMs, exitCode: code, output: `${stdout.slice(-3000)}\n${stderr.slice(-3000)}` };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

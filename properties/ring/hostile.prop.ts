@@ -5,7 +5,8 @@
  *   more than the queue size, a head or next index out of range, a non-power-of-two queue size) the
  *   host device returns exactly the expected typed error, reports it once (the status then shows
  *   DEVICE_NEEDS_RESET), keeps it until a reset, which forgets it without touching memory, reads at
- *   most num + 2 descriptors for the chain, never writes the card's desc/avail area (no write
+ *   most num + 2 descriptors for the chain (also enforced by the ports it is given: past
+ *   8·(num + 2) + 32 accesses every access throws, so an unbounded walk fails at once), never writes the card's desc/avail area (no write
  *   access there, no write pin of it, and its bytes unchanged), and touches nothing
  *   outside its granted windows (no access faults, every access inside a grant).
  * Source: RING-01, RING-05, RING-08, RING-09, RING-10, RING-11, RING-13, RING-14, RING-07,
@@ -16,7 +17,7 @@ import fc from 'fast-check';
 import type { Implementation } from '../../model/contract.ts';
 import { vringDesc, vringAvail, availSlotOffset, usedSize, vringInit } from '../../model/layout/vring.ts';
 import { defineProperty } from '../harness.ts';
-import { createViews, granted, recording, isRingError, HOST_RING, CARD_USED, u16, type Access } from './world.ts';
+import { budgeted, createViews, granted, recording, isRingError, HOST_RING, CARD_USED, u16, WorkBudget, type Access } from './world.ts';
 import { hostileInput, TABLE_ADDR, type HostileInput, type RawDesc } from './hostileRing.ts';
 import type { MemPort } from '../../model/contract.ts';
 import { VIRTIO_CONFIG_S_NEEDS_RESET } from '../../model/constants/virtio.ts';
@@ -41,6 +42,9 @@ function run(impl: Implementation, input: HostileInput): string | undefined {
   const status = impl.ring!.createDeviceStatus({ legacy: true, offered: 0n });
   for (const v of [1, 3, 7]) if (status.write(v)) return `status step to ${v} refused`;
   let reported = 0;
+  // the device's ports charge a budget, armed for the hostile chain: bounded work is enforced by
+  // what the device is given, so a walk with no loop bound fails within a few hundred accesses
+  const budget = new WorkBudget();
   const cfg = {
     onError: () => {
       reported++;
@@ -53,9 +57,9 @@ function run(impl: Implementation, input: HostileInput): string | undefined {
     eventIdx: false,
     indirect: input.indirect,
     startIdx: input.startIdx,
-    ringMem: recording(hostRam, log, input.pins),
-    usedMem: recording(bar0, log, input.pins),
-    bufMem: recording(bar0, log, input.pins),
+    ringMem: recording(budgeted(hostRam, budget), log, input.pins),
+    usedMem: recording(budgeted(bar0, budget), log, input.pins),
+    bufMem: recording(budgeted(bar0, budget), log, input.pins),
   };
   // the card's initial ring state at startIdx
   hostRam.write16(avail + vringAvail.fields.idx.offset, input.startIdx);
@@ -88,6 +92,9 @@ function run(impl: Implementation, input: HostileInput): string | undefined {
   const ringEnd = avail + o.usedEvent - o.avail + 2;
   const cardRing = hostRam.read(desc, ringEnd - desc);
   const before = dev.walkSteps;
+  // num + 2 descriptor reads (RING-08 bound) of at most 8 accesses each, the avail idx and slot,
+  // the pins of the areas and the second (sticky) pop below: anything past this is unbounded work
+  budget.arm(8 * (num + 2) + 32, `${pick.kind} (queue size ${num})`);
   const r = dev.pop(chain);
   const steps = dev.walkSteps - before;
   if (!isRingError(r)) return `${pick.kind}: device accepted the chain (pop → ${String(r)}), expected ${pick.expect}`;
@@ -98,6 +105,7 @@ function run(impl: Implementation, input: HostileInput): string | undefined {
   const again = dev.pop(chain);
   if (!isRingError(again) || again.code !== pick.expect || dev.error?.code !== pick.expect) return `${pick.kind}: error not kept (second pop → ${isRingError(again) ? again.code : String(again)})`;
   if (dev.walkSteps !== before + steps) return `${pick.kind}: device walked again after failing`;
+  budget.disarm();
   if (reported !== 1 || (status.read() & VIRTIO_CONFIG_S_NEEDS_RESET) === 0 || status.live) return `${pick.kind}: error reported ${reported} times, status 0x${status.read().toString(16)} (expected DEVICE_NEEDS_RESET, STATUS-07)`;
   // a device reset forgets the ring state and the error without touching memory (RESET-01/03)
   const touched = log.length;

@@ -6,6 +6,7 @@ import { hostile } from './hostile.prop.ts';
 import { statusConformance } from './status.prop.ts';
 import { hostileDevice } from './hostileDevice.prop.ts';
 import { ringPrimitives } from './primitives.prop.ts';
+import { capacity } from './capacity.prop.ts';
 
 /** the ring properties, in the order they run */
-export const properties: readonly PropertyDef[] = [conservation, usedBytes, noLostWakeup, hostile, hostileDevice, statusConformance, ringPrimitives];
+export const properties: readonly PropertyDef[] = [conservation, usedBytes, noLostWakeup, hostile, hostileDevice, statusConformance, ringPrimitives, capacity];

@@ -74,6 +74,86 @@ export function recording(inner: MemPort, log: Access[] | undefined, pins = true
   return port;
 }
 
+/**
+ * A cap on the accesses a device may make, enforced by the ports it is given (not by the device's
+ * own step counter): `limit` accesses after `arm`, then every further access throws. Hostile inputs
+ * use it to bound a case's work, so a walk without a loop bound fails after a few hundred reads
+ * instead of after the 2^28 that a 2^32-byte cap on a looping chain would allow.
+ */
+export class WorkBudget {
+  used = 0;
+  limit = Infinity;
+  what = '';
+  arm(limit: number, what: string): void {
+    this.used = 0;
+    this.limit = limit;
+    this.what = what;
+  }
+  disarm(): void {
+    this.limit = Infinity;
+  }
+  tick(): void {
+    if (++this.used > this.limit) {
+      this.limit = Infinity;
+      throw new WorkBoundExceeded(`${this.what}: more than ${this.used - 1} memory accesses (work bound)`);
+    }
+  }
+}
+
+export class WorkBoundExceeded extends Error {}
+
+/** a DataView on the same bytes whose every get/set first charges `budget` (for pins) */
+function chargedView(v: DataView, budget: WorkBudget): DataView {
+  const c = new DataView(v.buffer, v.byteOffset, v.byteLength);
+  for (const k of Object.getOwnPropertyNames(DataView.prototype)) {
+    if (!/^(get|set)[A-Z]/.test(k)) continue;
+    const f = (DataView.prototype as unknown as Record<string, (...a: unknown[]) => unknown>)[k]!;
+    Object.defineProperty(c, k, {
+      value(this: DataView, ...a: unknown[]) {
+        budget.tick();
+        return f.apply(this, a);
+      },
+    });
+  }
+  return c;
+}
+
+/** `inner` with every access, and every access through a pin it hands out, charged to `budget` */
+export function budgeted(inner: MemPort, budget: WorkBudget): MemPort {
+  const charge = <A extends unknown[], R>(f: (...a: A) => R) => (...a: A): R => {
+    budget.tick();
+    return f.apply(inner, a);
+  };
+  const port: MemPort & { windows?: () => unknown } = {
+    name: inner.name,
+    size: inner.size,
+    read8: charge(inner.read8),
+    read16: charge(inner.read16),
+    read32: charge(inner.read32),
+    read64: charge(inner.read64),
+    read64n: charge(inner.read64n),
+    write8: charge(inner.write8),
+    write16: charge(inner.write16),
+    write32: charge(inner.write32),
+    write64: charge(inner.write64),
+    readInto: charge(inner.readInto),
+    read: charge(inner.read),
+    write: charge(inner.write),
+    fill: charge(inner.fill),
+    copy: charge(inner.copy),
+  };
+  const w = (inner as { windows?: () => unknown }).windows;
+  if (typeof w === 'function') port.windows = () => w.call(inner);
+  if (inner.pin !== undefined) {
+    port.pin = (a, n, write) => {
+      budget.tick();
+      const p = inner.pin!(a, n, write);
+      return p === undefined ? undefined : { view: chargedView(p.view, budget), lease: p.lease };
+    };
+  }
+  return port;
+}
+
 /** a port with every method of `inner` but `pin`: the ring then works through the checked methods */
 export function withoutPins(inner: MemPort): MemPort {
   return recording(inner, undefined, false);
