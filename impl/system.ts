@@ -131,9 +131,16 @@ export function createReferenceSystem(config: SystemConfig = {}): ReferenceSyste
 
   let pm: 'running' | 'preparing' | 'asleep' | 'resuming' = 'running';
 
-  const pmWaits = (): number => drivers.filter((d) => d.pmTimer !== undefined).length;
+  // settle's predicate runs after every step: a loop, and made once with its limits (no allocation)
+  const pmWaits = (): number => {
+    let n = 0;
+    for (let i = 0; i < drivers.length; i++) if (drivers[i]!.pmTimer !== undefined) n++;
+    return n;
+  };
+  const quiet = (): boolean => sched.pending() === pmWaits();
+  const settleLimits = { maxSteps: SETTLE_MAX_STEPS } as const;
   const settle = (): void => {
-    const ok = sched.runUntil(() => sched.pending() === pmWaits(), { maxSteps: SETTLE_MAX_STEPS });
+    const ok = sched.runUntil(quiet, settleLimits);
     if (!ok) throw new Error('settle: the system did not quiesce (livelock in the simulated system)');
   };
 

@@ -30,6 +30,8 @@ export class HostInterrupts {
   private queued = false;
   private readonly handlers: Handlers<number> = new Set();
   private readonly who: string;
+  /** the delivery event, made once (an interrupt per doorbell is the hot path) */
+  private readonly deliverFn = (): void => this.deliver();
 
   constructor(
     private readonly regs: RegisterFile,
@@ -92,7 +94,7 @@ export class HostInterrupts {
   private schedule(): void {
     if (this.queued || this.handlers.size === 0 || this.deliverable() === 0) return;
     this.queued = true;
-    this.sched.post(this.who, 'host-irq', () => this.deliver());
+    this.sched.post(this.who, 'host-irq', this.deliverFn);
   }
 
   private deliver(): void {
@@ -117,6 +119,9 @@ export class CardIrqs {
   private readonly requested = new Uint8Array(CARD_IRQ_MAX + 1);
   private readonly posted = new Uint8Array(CARD_IRQ_MAX + 1);
   private readonly handlers: Handlers<number> = new Set();
+  /** per irq, its agent name and delivery event, made on first use (no string or closure per raise) */
+  private readonly whos: (string | undefined)[] = new Array<string | undefined>(CARD_IRQ_MAX + 1);
+  private readonly deliverFns: ((() => void) | undefined)[] = new Array<(() => void) | undefined>(CARD_IRQ_MAX + 1);
 
   constructor(
     private readonly sched: Scheduler,
@@ -148,19 +153,26 @@ export class CardIrqs {
   }
 
   private who(irq: number): string {
-    return `${this.cardName}.irq.${irq}`;
+    return (this.whos[irq] ??= `${this.cardName}.irq.${irq}`);
   }
 
   private schedule(irq: number): void {
     if (this.posted[irq] === 1 || this.handlers.size === 0) return;
     this.posted[irq] = 1;
-    this.sched.post(this.who(irq), 'card-irq', () => this.deliver(irq));
+    this.sched.post(this.who(irq), 'card-irq', (this.deliverFns[irq] ??= () => this.deliver(irq)));
   }
 
   private deliver(irq: number): void {
     this.posted[irq] = 0;
     if (this.requested[irq] !== 1 || this.handlers.size === 0) return;
     this.requested[irq] = 0;
-    for (const h of [...this.handlers]) h(irq);
+    // the handlers as they are now (one added by a handler runs from the next delivery on); with
+    // one handler, the usual case, that is the first entry, without copying the set
+    if (this.handlers.size === 1) {
+      for (const h of this.handlers) {
+        h(irq);
+        break;
+      }
+    } else for (const h of [...this.handlers]) h(irq);
   }
 }

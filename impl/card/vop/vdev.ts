@@ -42,6 +42,9 @@ interface Posted {
   readonly segs: { addr: number; len: number; write: boolean }[];
 }
 
+/** the storage of every empty `written` (zero bytes: nothing can be stored in it) */
+const NO_BYTES = new ArrayBuffer(0);
+
 const err = (reason: CardVirtioError['reason'], detail: string): CardVirtioError => ({ kind: 'card-virtio-error', reason, detail });
 
 export class CardVdev implements CardVirtioDevice {
@@ -264,7 +267,10 @@ export class CardVdev implements CardVirtioDevice {
       const segs = p.segs;
       let room = 0;
       for (let i = 0; i < segs.length; i++) if (segs[i]!.write) room += segs[i]!.len;
-      const written = new Uint8Array(Math.min(this.out.len, room));
+      const got = Math.min(this.out.len, room);
+      // a completion with nothing written (the common readable-only case) gets a view of one shared
+      // empty buffer: `new Uint8Array(0)` allocates an ArrayBuffer, ~0.2 µs per completion in V8
+      const written = got === 0 ? new Uint8Array(NO_BYTES) : new Uint8Array(got);
       let at = 0;
       for (let i = 0; i < segs.length; i++) {
         const s = segs[i]!;

@@ -76,7 +76,7 @@ export class HostVop {
       { ...this.d, sendIntr: (db) => isCardDb(db) && this.d.sendIntr(db) },
       this.slots,
       block,
-      (dev) => this.d.sched.post(this.d.who, `vdev@${dev.offset} bh`, () => this.bottomHalf(dev)),
+      (dev) => this.postBottomHalf(dev),
     );
     if ('ok' in r) {
       this.devices.push(r.vdev);
@@ -179,8 +179,17 @@ export class HostVop {
     }
     if (dev.bhPending) {
       dev.bhPending = false;
-      this.d.sched.post(this.d.who, `vdev@${dev.offset} bh`, () => this.bottomHalf(dev));
+      this.postBottomHalf(dev);
     }
+  }
+
+  /** the bottom half as a scheduler event of the host VOP (event and label made once per device) */
+  private postBottomHalf(dev: HostVdev): void {
+    if (dev.bhFn === undefined) {
+      dev.bhWhat = `vdev@${dev.offset} bh`;
+      dev.bhFn = () => this.bottomHalf(dev);
+    }
+    this.d.sched.post(this.d.who, dev.bhWhat, dev.bhFn);
   }
 
   /** the device side of vq's ring once the card handed its used ring over (features read now) */

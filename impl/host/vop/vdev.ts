@@ -61,6 +61,9 @@ export class HostVdev {
   bhPending = false;
   /** a reset the card stop asked for while an ioctl held the mutexes */
   resetPending = false;
+  /** the bottom half's scheduler event and its label, made on the first doorbell (host-vop.ts) */
+  bhFn: (() => void) | undefined = undefined;
+  bhWhat = '';
 
   constructor(
     readonly type: number,
