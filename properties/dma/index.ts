@@ -7,6 +7,7 @@ import { errorsHaltAndRecover } from './errors.prop.ts';
 import { channelConformance } from './conformance.prop.ts';
 import { channelTransitions } from './transitions.prop.ts';
 import { ringCapacity } from './capacity.prop.ts';
+import { reentrant } from './reentrant.prop.ts';
 
 /** the dma properties, in the order they run */
-export const properties: readonly PropertyDef[] = [exactlyOnce, dataExact, fenceOrder, ownership, errorsHaltAndRecover, channelConformance, channelTransitions, ringCapacity];
+export const properties: readonly PropertyDef[] = [exactlyOnce, dataExact, fenceOrder, ownership, errorsHaltAndRecover, channelConformance, channelTransitions, ringCapacity, reentrant];

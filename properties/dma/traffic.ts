@@ -14,7 +14,7 @@
  * length up to 64 and copy that into a 64-byte aligned destination.
  */
 import fc from 'fast-check';
-import type { DmaChan, DmaResult, Implementation, SparseMemory } from '../../model/contract.ts';
+import type { DmaChan, DmaError, DmaResult, Implementation, SparseMemory } from '../../model/contract.ts';
 import { DMA_PREP_FENCE, DMA_PREP_INTERRUPT, MIC_DMA_NUM_CHAN, channelOwner } from '../../model/constants/dma.ts';
 import { GiB, KiB, MiB, buildWorld, isDmaError, request, type DmaWorld } from './world.ts';
 
@@ -31,6 +31,29 @@ export interface TrafficOp {
   readonly issue: boolean;
   /** scheduler steps to run after this op */
   readonly steps: number;
+  /** what this transaction's completion callback does on its own channel (re-entrant clients) */
+  readonly reenter?: Reentry;
+}
+
+/**
+ * A re-entrant client (issue 13 item 2): from inside the completion callback, on the same channel,
+ * submit a new transaction, poll a cookie (txStatus), issue pending work, or terminate the channel
+ * (release() when the callback runs outside a scheduler event, else beginRelease()).
+ */
+export interface Reentry {
+  readonly act: 'submit' | 'poll' | 'issue' | 'terminate';
+  /** poll: which submission of the channel (modulo their number); submit: size in 64-byte lines − 1 */
+  readonly k: number;
+}
+
+export const reentryArb: fc.Arbitrary<Reentry> = fc.record({
+  act: fc.constantFrom('submit', 'submit', 'poll', 'poll', 'issue', 'terminate'),
+  k: fc.nat({ max: 63 }),
+});
+
+/** traffic whose callbacks sometimes re-enter the channel */
+export function reentrantOpArb(dirs?: readonly Dir[]): fc.Arbitrary<TrafficOp> {
+  return fc.record({ op: opArb(dirs), reenter: fc.option(reentryArb, { freq: 2, nil: undefined }) }).map(({ op, reenter }) => (reenter === undefined ? op : { ...op, reenter }));
 }
 
 const SIZES = [1, 63, 64, 65, 128, 4096, 4160, 65535, 65536, 65537, 65600] as const;
@@ -63,6 +86,10 @@ export interface Submission {
   readonly src: { host: boolean; addr: number };
   readonly len: number;
   readonly calls: DmaResult[];
+  /** re-entrant runs: how many times the channel had been re-requested when this was submitted */
+  readonly life?: number;
+  /** re-entrant runs: submitted from inside a callback */
+  readonly nested?: boolean;
 }
 
 export interface TrafficRun {
@@ -75,6 +102,10 @@ export interface TrafficRun {
   readonly problems: string[];
   readonly hostShadow: SparseMemory;
   readonly cardShadow: SparseMemory;
+  /** re-entrant runs: per channel, terminations that were accepted (each submits one drain fence) */
+  readonly terminations: number[];
+  /** re-entrant runs: per channel, how many times it was requested again after a termination */
+  readonly lives: number[];
 }
 
 const align = (n: number, a: number): number => Math.floor(n / a) * a;
@@ -123,6 +154,14 @@ export interface TrafficOptions {
   readonly beforeOp?: (run: TrafficRun, i: number) => void;
   /** whether to finish (issue, run until idle, poll every cookie); default true */
   readonly finish?: boolean;
+  /**
+   * act on the ops' `reenter`: callbacks submit, poll, issue and terminate; a terminated channel
+   * refuses with draining / not-set-up until the next op on it requests it again. 'full' also lets
+   * a callback start a cleanup inside the cleanup that runs it (poll a cookie not yet known
+   * complete; release(), which runs the scheduler); 'no-nested-cleanup' polls only cookies whose
+   * callback ran and terminates with beginRelease() only.
+   */
+  readonly reentrant?: 'full' | 'no-nested-cleanup';
 }
 
 /** card physical address of a range: card GDDR as is, host memory through the SMPT */
@@ -141,12 +180,13 @@ export function runTraffic(impl: Implementation, ops: readonly TrafficOp[], choi
   const cardShadow = impl.memory!.createSparseMemory(card.cardMemory.size, 'card.shadow');
   const chans: DmaChan[] = [];
   for (let n = 0; n < MIC_DMA_NUM_CHAN; n++) chans.push(request(world, n));
-  const run: TrafficRun = { world, chans, subs: [], callOrder: [], problems: [], hostShadow, cardShadow };
+  const run: TrafficRun = { world, chans, subs: [], callOrder: [], problems: [], hostShadow, cardShadow, terminations: chans.map(() => 0), lives: chans.map(() => 0) };
   const placer = new Placer();
+  const re = opts.reentrant !== undefined ? reentrancy(run, placer, opts.reentrant === 'full') : undefined;
 
   ops.forEach((op, i) => {
     opts.beforeOp?.(run, i);
-    const chan = chans[op.ch]!;
+    const chan = re ? re.live(op.ch) : chans[op.ch]!;
     // host channels cannot do card→card in this traffic: they copy host→card instead
     const dir: Dir = op.dir === 'c2c' && channelOwner(op.ch) === 'host' ? 'h2c' : op.dir;
     const srcHost = dir === 'h2c' || dir === 'h2h';
@@ -165,7 +205,7 @@ export function runTraffic(impl: Implementation, ops: readonly TrafficOp[], choi
     if (unaligned) {
       const before = world.dma.engine.regs(op.ch).dhpr;
       const r = chan.prepMemcpy(dst + op.skew, src + op.skew, op.size, op.flags);
-      const halted = isDmaError(r) && r.reason === 'channel-halted';
+      const halted = isDmaError(r) && (r.reason === 'channel-halted' || (re !== undefined && re.terminated(r)));
       if (!halted && (!isDmaError(r) || r.errno !== 'EINVAL' || r.reason !== 'unaligned')) {
         run.problems.push(`op ${i}: unaligned prepMemcpy(len ${op.size}, skew ${op.skew}) was not refused with EINVAL/unaligned: ${isDmaError(r) ? r.reason : 'accepted'}`);
         if (!isDmaError(r)) r.submit();
@@ -175,9 +215,9 @@ export function runTraffic(impl: Implementation, ops: readonly TrafficOp[], choi
     const tx = chan.prepMemcpy(dst, src, len0, op.flags);
     if (isDmaError(tx)) {
       // halted channels refuse with EIO; anything else is a failure of the API
-      if (tx.reason !== 'channel-halted') run.problems.push(`op ${i}: prepMemcpy refused: ${tx.errno} ${tx.reason} ${tx.detail}`);
+      if (tx.reason !== 'channel-halted' && !(re !== undefined && re.terminated(tx))) run.problems.push(`op ${i}: prepMemcpy refused: ${tx.errno} ${tx.reason} ${tx.detail}`);
     } else {
-      const sub: Submission = { index: i, ch: op.ch, cookie: 0, dst: { host: dstHost, addr: dstBase }, src: { host: srcHost, addr: srcBase }, len: len0, calls: [] };
+      const sub: Submission = { index: i, ch: op.ch, cookie: 0, dst: { host: dstHost, addr: dstBase }, src: { host: srcHost, addr: srcBase }, len: len0, calls: [], life: run.lives[op.ch]! };
       const dstMem = dstHost ? platform.hostMemory : card.cardMemory;
       const srcMem = srcHost ? platform.hostMemory : card.cardMemory;
       tx.callback = (res) => {
@@ -187,6 +227,7 @@ export function runTraffic(impl: Implementation, ops: readonly TrafficOp[], choi
         if (res === 'noerror' && dstMem.firstDifference(dstBase, srcMem, srcBase, len0) !== -1) {
           run.problems.push(`op ${i}: completion callback ran before the destination held the source bytes`);
         }
+        re?.callback(sub, res, op.reenter, 0);
       };
       const c = tx.submit();
       if (isDmaError(c)) run.problems.push(`op ${i}: submit refused: ${c.detail}`);
@@ -196,12 +237,150 @@ export function runTraffic(impl: Implementation, ops: readonly TrafficOp[], choi
       }
       if (op.issue) chan.issuePending();
     }
-    for (let s = 0; s < op.steps; s++) if (sched.step() === 'idle') break;
+    if (re) re.steps(op.steps);
+    else for (let s = 0; s < op.steps; s++) if (sched.step() === 'idle') break;
     opts.afterOp?.(run, i);
   });
 
-  if (opts.finish !== false) finish(run);
+  if (opts.finish !== false) {
+    if (re) re.finish();
+    else finish(run);
+  }
   return run;
+}
+
+/**
+ * The re-entrant clients of a run: what a callback does on its channel, and the checks only a
+ * callback can make (its own cookie is complete when it runs, a cookie whose callback ran stays
+ * complete, nothing completes on a released channel).
+ */
+function reentrancy(run: TrafficRun, placer: Placer, nestedCleanup: boolean) {
+  const { world } = run;
+  const { platform, sched } = world;
+  const card = platform.cards[0]!;
+  /** our own scheduler calls in progress: callbacks then run inside scheduler events */
+  let inSched = 0;
+  let inRelease = false;
+  const problem = (m: string): void => {
+    if (run.problems.length < 20) run.problems.push(m);
+  };
+  const terminated = (e: DmaError): boolean => e.reason === 'draining' || e.reason === 'not-set-up';
+  const who = (s: Submission): string => `${s.nested ? 'nested submission' : 'op'} ${s.index} (ch ${s.ch} cookie ${s.cookie})`;
+
+  const live = (ch: number): DmaChan => {
+    const c = run.chans[ch]!;
+    if (c.phase === 'draining') c.pollRelease();
+    if (c.phase !== 'disabled') return c;
+    const again = request(world, ch);
+    (run.chans as DmaChan[])[ch] = again;
+    run.lives[ch]!++;
+    return again;
+  };
+
+  const nestedSubmit = (parent: Submission, k: number, depth: number): void => {
+    const chan = run.chans[parent.ch]!;
+    const dir: Dir = channelOwner(parent.ch) === 'host' ? 'h2c' : 'c2c';
+    const srcHost = dir === 'h2c';
+    const len = (k + 1) * 64;
+    const srcBase = placer.place(srcHost, len, 'none');
+    const dstBase = placer.place(false, len, 'none');
+    const bytes = pattern(10_000 + run.subs.length, len);
+    (srcHost ? platform.hostMemory : card.cardMemory).write(srcBase, bytes);
+    (srcHost ? run.hostShadow : run.cardShadow).write(srcBase, bytes);
+    const tx = chan.prepMemcpy(cardAddrOf(world, false, dstBase, len), cardAddrOf(world, srcHost, srcBase, len), len, k % 3 === 0 ? DMA_PREP_INTERRUPT : 0);
+    if (isDmaError(tx)) {
+      if (!terminated(tx) && tx.reason !== 'no-slots') problem(`${who(parent)}: prepMemcpy from its callback refused: ${tx.errno} ${tx.reason}`);
+      return;
+    }
+    const sub: Submission = { index: parent.index, ch: parent.ch, cookie: 0, dst: { host: false, addr: dstBase }, src: { host: srcHost, addr: srcBase }, len, calls: [], life: run.lives[parent.ch]!, nested: true };
+    const srcMem = srcHost ? platform.hostMemory : card.cardMemory;
+    tx.callback = (res) => {
+      sub.calls.push(res);
+      run.callOrder.push(sub);
+      if (res === 'noerror' && card.cardMemory.firstDifference(dstBase, srcMem, srcBase, len) !== -1) problem(`${who(sub)}: completion callback ran before the destination held the source bytes`);
+      // one level further: nested submissions poll (bounded recursion)
+      callback(sub, res, depth < 1 ? { act: 'poll', k } : undefined, depth + 1);
+    };
+    const c = tx.submit();
+    if (isDmaError(c)) {
+      problem(`${who(parent)}: submit from its callback refused: ${c.detail}`);
+      return;
+    }
+    sub.cookie = c;
+    run.subs.push(sub);
+  };
+
+  const callback = (sub: Submission, res: DmaResult, act: Reentry | undefined, depth: number): void => {
+    const chan = run.chans[sub.ch]!;
+    if (sub.life !== run.lives[sub.ch]) {
+      if (res === 'noerror') problem(`${who(sub)}: completed after its channel was released and requested again`);
+      return;
+    }
+    if (res === 'noerror' && chan.phase === 'disabled') problem(`${who(sub)}: completion callback ran after the channel was released`);
+    // the callback's own cookie is complete while it runs (dma_cookie_complete before the callback)
+    if (res === 'noerror') {
+      const st = chan.txStatus(sub.cookie);
+      if (st !== 'complete') problem(`${who(sub)}: its callback sees its own cookie ${st}`);
+    }
+    if (act === undefined) return;
+    switch (act.act) {
+      case 'submit':
+        if (depth === 0) nestedSubmit(sub, act.k, depth);
+        break;
+      case 'poll': {
+        const mine = run.subs.filter((s) => s.ch === sub.ch && s.life === sub.life && (nestedCleanup || s.calls.length > 0));
+        const s = mine[act.k % mine.length]!;
+        const st = chan.txStatus(s.cookie);
+        // a cookie whose callback already ran with noerror stays complete; a complete one has had (or is in) its callback
+        if (s.calls.length > 0 && s.calls[0] === 'noerror' && st !== 'complete') problem(`${who(sub)}: polls ${who(s)}, whose callback ran, and gets ${st}`);
+        if (st === 'complete' && s.calls.length === 0) problem(`${who(sub)}: polls ${who(s)}: complete, but its callback has not run`);
+        break;
+      }
+      case 'issue':
+        chan.issuePending();
+        break;
+      case 'terminate': {
+        let e: DmaError | undefined;
+        if (nestedCleanup && inSched === 0 && !inRelease) {
+          // outside scheduler events the whole teardown may wait (it runs the scheduler)
+          inRelease = true;
+          e = chan.release();
+          inRelease = false;
+        } else e = chan.beginRelease();
+        if (e === undefined) run.terminations[sub.ch]!++;
+        else if (!terminated(e) && e.reason !== 'no-slots') problem(`${who(sub)}: terminating its channel from the callback refused: ${e.errno} ${e.reason} ${e.detail}`);
+        break;
+      }
+    }
+  };
+
+  const steps = (n: number): void => {
+    inSched++;
+    try {
+      for (let s = 0; s < n; s++) if (sched.step() === 'idle') break;
+    } finally {
+      inSched--;
+    }
+  };
+
+  /** issue, run, poll until every submission's callback ran and every teardown finished */
+  const finishAll = (): void => {
+    for (let round = 0; round < 8; round++) {
+      for (const c of run.chans) if (c.phase === 'active') c.issuePending();
+      inSched++;
+      try {
+        sched.runUntilIdle(1_000_000);
+      } finally {
+        inSched--;
+      }
+      for (const c of run.chans) if (c.phase === 'draining') c.pollRelease();
+      for (const s of [...run.subs]) if (s.calls.length === 0 && s.life === run.lives[s.ch]) run.chans[s.ch]!.txStatus(s.cookie);
+      // a callback may have submitted more, or begun a teardown whose fence still has to run
+      if (run.subs.every((s) => s.calls.length > 0) && run.chans.every((c) => c.phase !== 'draining')) return;
+    }
+  };
+
+  return { live, terminated, callback, steps, finish: finishAll };
 }
 
 /** issue everything, run until idle, then poll every cookie (this runs the cleanups) */
