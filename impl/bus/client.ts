@@ -391,22 +391,30 @@ export class ChanImpl implements DmaChan {
   }
 
   /** mic_dma_cleanup: complete every transaction whose last slot the hardware has passed */
+  /**
+   * Completes what the engine finished. Re-entrant: a callback may poll, submit, issue or release,
+   * which runs cleanup again; so each record is measured against the current `lastTail`, which moves
+   * past the record before its callback runs, and the tail only ever moves forward.
+   */
   cleanup(): void {
     if (!this.active) return;
     const tail = u32(this.port, this.channel, 'DSTAT') & MIC_DMA_DSTAT_COMPLETION_MASK;
-    const done = dist(this.lastTail, tail, this.ringSize);
+    const start = this.lastTail;
     while (this.qHead < this.queue.length) {
       const r = this.queue[this.qHead]!;
-      if (dist(this.lastTail, r.lastSlot, this.ringSize) >= done) break;
+      if (dist(this.lastTail, r.lastSlot, this.ringSize) >= dist(this.lastTail, tail, this.ringSize)) break;
       this.qHead++;
       this.doneBelow = r.cookie + 1;
+      this.lastTail = (r.lastSlot + 1) % this.ringSize;
       this.finish(r, 'noerror');
+      // released from the callback: the teardown settled every record
+      if (!this.active) return;
     }
     if (this.qHead > 64 && this.qHead * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.qHead);
       this.qHead = 0;
     }
-    this.lastTail = tail;
+    if (dist(start, tail, this.ringSize) > dist(start, this.lastTail, this.ringSize)) this.lastTail = tail;
   }
 
   private isAborted(cookie: number): boolean {
