@@ -22,14 +22,12 @@ import { clientOf } from './world.ts';
 import { channelOwner } from '../../model/constants/dma.ts';
 
 /**
- * Whether a callback may start a cleanup inside the cleanup that runs it (poll a cookie not yet
- * known complete, or release() the channel, which runs the scheduler and its interrupts). Off:
- * the reference's cleanup (impl/bus/client.ts ChanImpl.cleanup) keeps `done` measured from the
- * lastTail it read before the callbacks, so after a nested cleanup moved lastTail it completes
- * transactions the engine has not executed (the callback runs before the bytes land). Turn it on
- * when that is fixed (issue 13 item 2; `--only dma.traffic.reentrant` with MICVOP_REENTRANT=full).
+ * Callbacks may start a cleanup inside the cleanup that runs them (poll a cookie not yet known
+ * complete, or release() the channel, which runs the scheduler and its interrupts): the reference's
+ * cleanup is re-entrant. `MICVOP_REENTRANT=safe` keeps to the calls that cannot nest, to tell a
+ * re-entrancy bug of a plug-in from any other.
  */
-const MODE = process.env.MICVOP_REENTRANT === 'full' ? 'full' : 'no-nested-cleanup';
+const MODE = process.env.MICVOP_REENTRANT === 'safe' ? 'no-nested-cleanup' : 'full';
 
 export const reentrant = defineProperty({
   id: 'dma.traffic.reentrant',
