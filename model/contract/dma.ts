@@ -200,7 +200,7 @@ export interface MicBus {
 }
 
 export interface DmaAttachOptions {
-  /** descriptors per ring (default MIC_DMA_DESC_RX_SIZE); 2..131071 */
+  /** descriptors per ring (default MIC_DMA_DESC_RX_SIZE, the hardware size 131068); 8..131071: below 8 the prep reserve (MIC_DMA_PREP_EXTRA_SLOTS) and the status slots leave no room, refused with EINVAL */
   readonly ringSize?: number;
   /**
    * host physical base of the memory the host DMA driver allocates rings and status buffers from
