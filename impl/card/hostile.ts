@@ -24,6 +24,10 @@ export function hostileCardAct(ep: PcieEndpoint, action: HostileCardAction): voi
       ep.cardView.write8((hi >>> 0) * 2 ** 32 + (lo >>> 0) + action.offset, action.value & 0xff);
       return;
     }
+    case 'cardMem':
+      // the card's own view bounds it: an address outside GDDR and the mapped windows faults and writes nothing
+      ep.cardView.write(action.addr, action.bytes);
+      return;
     case 'ringHost':
       if (Number.isInteger(action.db) && action.db >= 0 && action.db < REG_ARRAYS.SDBIC.count) regs.write32(BAR4.SDBIC(action.db), SDBIC_DBREQ);
       return;

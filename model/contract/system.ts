@@ -33,11 +33,18 @@ export type ImageDamage = 'checksum' | 'magic' | 'truncated';
  *  - dpByte: write one byte of the device page at `offset` (0..4095, through the card's SMPT window;
  *    facts §5) — e.g. a bootparam field it owns, a ctrl field, or one it does not own
  *  - ringHost: write DBREQ to SDBIC<db> (facts §1.5); a db with no SDBIC register does nothing
+ *  - cardMem: bytes anywhere the card's physical view reaches (descriptors, avail, used rings, buffers)
  */
 export type HostileCardAction =
   | { readonly kind: 'spad2'; readonly value: number }
   | { readonly kind: 'dpByte'; readonly offset: number; readonly value: number }
-  | { readonly kind: 'ringHost'; readonly db: number };
+  | { readonly kind: 'ringHost'; readonly db: number }
+  /**
+   * any bytes at a card physical address, through the card's own view: its GDDR (used rings,
+   * buffers) or host memory through its SMPT window (the desc/avail blocks the host mapped for it);
+   * an address the card cannot reach writes nothing
+   */
+  | { readonly kind: 'cardMem'; readonly addr: number; readonly bytes: Uint8Array };
 
 /** one host driver write to a BAR4 register, as seen by an observer */
 export interface Bar4Write {

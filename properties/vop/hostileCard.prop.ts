@@ -21,10 +21,9 @@
  *   buffers back, so stale A descriptors never alias a buffer later posted on B), and while A's
  *   sizing bytes are corrupted the card points h2c_config_db at B's doorbell for a CONFIG_CHANGE,
  *   so its own scan never walks a garbage entry list across B.
- *   A's ring block cannot be written through the system contract (HostileCardAction has no
- *   card-memory write), so A's descriptors and avail ring come from the card driver API.
- *   Not covered: ADD_DEVICE after the corruption (the host's slot search steps by the sizes and
- *   types in the page, so a rewritten A header moves a new entry onto B; reported with this file).
+ *   A's descriptors and avail ring come from the card driver API here; wild ones written straight
+ *   into A's ring block are vop.hostileRing's. ADD_DEVICE after the corruption is a unit test
+ *   (impl/host/vop/vop.test.ts): the slot walk now steps by the host's own records.
  * Source: facts §5.3, §5.4, §6.2, §6.4, §6.5 (COPY_DESC, CONFIG_CHANGE, poll, mmap), §6.6, §6.7;
  *   DESIGN.md §6 "Hostile input"; issue 9 item 6
  * Level: hostile

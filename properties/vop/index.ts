@@ -6,6 +6,7 @@ import { vopCopyPaths } from './copyPaths.prop.ts';
 import { vopHostileCard } from './hostileCard.prop.ts';
 import { vopArgs } from './args.prop.ts';
 import { vopPublication } from './publication.prop.ts';
+import { vopHostileRing } from './hostileRing.prop.ts';
 
 /** the virtio-over-PCIe properties, in the order they run */
-export const properties: readonly PropertyDef[] = [vopCopyDesc, vopCopyPaths, vopArgs, vopHostileCard, vopConformance, vopExhaustive, vopPublication];
+export const properties: readonly PropertyDef[] = [vopCopyDesc, vopCopyPaths, vopArgs, vopHostileCard, vopConformance, vopExhaustive, vopPublication, vopHostileRing];
