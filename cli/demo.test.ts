@@ -6,10 +6,13 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const demo = (...args: string[]) => spawnSync(process.execPath, ['cli/bin.mjs', 'demo', ...args], { cwd: root, encoding: 'utf8' });
 
-test('the demo narrates a real run: boot, suspend/resume, panic, refused writes', () => {
+test('the demo narrates a real run: boot, a card buffer across PCIe, suspend/resume, panic, refused writes', () => {
   const r = demo();
   expect(r.status).toBe(0);
-  for (const line of ['state offline → online', 'state online → suspending', 'state suspended → offline', 'card os_running → crashed', 'write "dance" to state → EINVAL', 'write "boot" to state again → EINVAL']) {
+  for (const line of [
+    'host user memory now holds: "hello from the card, through the SMPT window and the DMA engine"',
+    'the card reaped buffer 1: used length 31, "hello back from host user space"',
+    'state offline → online', 'state online → suspending', 'state suspended → offline', 'card os_running → crashed', 'write "dance" to state → EINVAL', 'write "boot" to state again → EINVAL']) {
     expect(r.stdout).toContain(line);
   }
 });
