@@ -1,9 +1,16 @@
-import { describe, expect, test } from 'vitest';
+import { describe, expect, onTestFinished, test } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+/** a temporary folder removed when the test finishes */
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const run = (...args: string[]) => {
@@ -43,7 +50,7 @@ describe('micvop CLI', () => {
   });
 
   test('--junit writes one testcase per property (passed and skipped), and an unwritable path exits 2 first', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'micvop-junit-'));
+    const dir = tempDir('micvop-junit-');
     const file = join(dir, 'report.xml');
     const r = run('verify', '--only', 'sim.traceDigest,sim.faultHooks', '--runs', '3', '--junit', file);
     expect(r.code).toBe(0);
@@ -67,7 +74,7 @@ describe('micvop CLI', () => {
   });
 
   test('--impl: a bare implementation makes dependent properties skip with the reason', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'micvop-impl-'));
+    const dir = tempDir('micvop-impl-');
     const file = join(dir, 'bare.mjs');
     writeFileSync(file, 'export default { name: "bare" };\n');
     const r = run('verify', '--impl', file, '--area', 'sim');
@@ -77,7 +84,7 @@ describe('micvop CLI', () => {
   });
 
   test('--impl: a module without an implementation is refused with exit 2', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'micvop-impl-'));
+    const dir = tempDir('micvop-impl-');
     const file = join(dir, 'nothing.mjs');
     writeFileSync(file, 'export const x = 1;\n');
     const r = run('verify', '--impl', file);

@@ -3,8 +3,8 @@
  * so it really replays first (properties/harness.ts runGate) instead of being ignored.
  * Source: DESIGN.md §6 "Meta" (every recorded failure seed replays first). Level: meta.
  */
-import { expect, test } from 'vitest';
-import { existsSync, readdirSync, readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { expect, onTestFinished, test } from 'vitest';
+import { existsSync, readdirSync, readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import fc from 'fast-check';
@@ -26,6 +26,8 @@ test('recorded seeds are well-formed and name existing properties', () => {
 test('a recorded seed replays before the fresh run and its failure is reported', async () => {
   // a property that fails only for the value the recorded seed produces first
   const dir = mkdtempSync(join(tmpdir(), 'micvop-seeds-'));
+  const cleanDir = mkdtempSync(join(tmpdir(), 'micvop-seeds-'));
+  onTestFinished(() => [dir, cleanDir].forEach((d) => rmSync(d, { recursive: true, force: true })));
   const seed = 4242;
   let first: number | undefined;
   await fc.check(fc.property(fc.integer(), (n) => { first ??= n; return true; }), { seed, numRuns: 1 });
@@ -37,6 +39,6 @@ test('a recorded seed replays before the fresh run and its failure is reported',
   const r = await runGate(def, reference, { tier: 'quick', seed: undefined, path: undefined, runs: 1 }, 'reference', dir);
   expect(r.status).toBe('failed');
   expect(r.seed).toBe(seed);
-  const clean = await runGate(def, reference, { tier: 'quick', seed: undefined, path: undefined, runs: 1 }, 'reference', mkdtempSync(join(tmpdir(), 'micvop-seeds-')));
+  const clean = await runGate(def, reference, { tier: 'quick', seed: undefined, path: undefined, runs: 1 }, 'reference', cleanDir);
   expect(clean.seed).not.toBe(seed);
 });

@@ -6,10 +6,10 @@
  * must give identical answers. Without a C compiler or the header the tests skip visibly with the
  * reason.
  */
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,9 @@ import { vringSize, vringInit, vringDesc, vringAvail, vringUsedElem, vringUsed }
 import { loadImplementation } from '../systems.ts';
 
 const SOURCE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'c', 'vring_check.c');
+
+const buildDir = mkdtempSync(join(tmpdir(), 'micvop-vring-'));
+afterAll(() => rmSync(buildDir, { recursive: true, force: true }));
 
 /** the compiled checker, or why it cannot be had */
 function build(): { bin: string } | { reason: string } {
@@ -26,7 +29,7 @@ function build(): { bin: string } | { reason: string } {
   } catch {
     return { reason: `no C compiler ("${cc} --version" failed): install gcc to run the <linux/virtio_ring.h> cross-check` };
   }
-  const bin = join(mkdtempSync(join(tmpdir(), 'micvop-vring-')), 'vring_check');
+  const bin = join(buildDir, 'vring_check');
   const r = spawnSync(cc, ['-std=c11', '-O1', '-Wall', '-o', bin, SOURCE], { encoding: 'utf8' });
   if (r.status !== 0) {
     if (/virtio_ring\.h/.test(r.stderr ?? '')) return { reason: `<linux/virtio_ring.h> not found: install linux-libc-dev (${(r.stderr ?? '').split('\n')[0]})` };
