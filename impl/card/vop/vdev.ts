@@ -42,6 +42,9 @@ interface Posted {
   readonly segs: { addr: number; len: number; write: boolean }[];
 }
 
+/** the segment list of a direction with no buffers */
+const NO_SEGS: readonly { addr: number; len: number }[] = Object.freeze([]);
+
 /** the storage of every empty `written` (zero bytes: nothing can be stored in it) */
 const NO_BYTES = new ArrayBuffer(0);
 
@@ -282,7 +285,11 @@ export class CardVdev implements CardVirtioDevice {
         at += n;
       }
       for (const s of p.segs) this.d.heap.release(s.addr, s.len);
-      this.done[vq]!.push({ token: this.out.token, len: this.out.len, written });
+      const c: CardCompletion = { token: this.out.token, len: this.out.len, written };
+      // a queue emptied by reap becomes a one-element array (a push would reserve room for 17)
+      const q = this.done[vq]!;
+      if (q.length === 0) this.done[vq] = [c];
+      else q.push(c);
     }
   }
 
@@ -295,46 +302,42 @@ export class CardVdev implements CardVirtioDevice {
   add(vq: number, readable: readonly Uint8Array[], writable: readonly number[], misalign = 0): number | CardVirtioError {
     const ring = this.queue(vq);
     if ('kind' in ring) return ring;
-    // plain loops, no closures or filter/map: this runs once per buffer the card posts. The ring
-    // reads its segments during add only, so each direction's list holds the posted records.
-    const segs: Posted['segs'] = [];
-    const rd: Posted['segs'] = [];
-    const wr: Posted['segs'] = [];
-    for (let i = 0; i < readable.length; i++) {
+    // plain loops, no closures or filter/map: this runs once per buffer the card posts. `segs` holds
+    // the readable records, then the writable ones; the ring reads its segments during add only, so
+    // each direction's list is a part of it (the whole of it when the other direction is empty)
+    const nr = readable.length;
+    // sized up front (a push onto [] reserves room for 17); `k` records are filled in
+    const segs: Posted['segs'] = new Array(nr + writable.length);
+    let k = 0;
+    for (let i = 0; i < nr; i++) {
       const bytes = readable[i]!;
       const addr = this.d.heap.alloc(bytes.length, misalign);
-      if (addr === undefined) return this.undoAdd(segs, err('no-memory', 'card buffer heap exhausted'));
-      const s = { addr, len: bytes.length, write: false };
-      segs.push(s);
-      rd.push(s);
+      if (addr === undefined) return this.undoAdd(segs, k, err('no-memory', 'card buffer heap exhausted'));
+      segs[k++] = { addr, len: bytes.length, write: false };
       this.d.view.write(addr, bytes);
     }
     for (let i = 0; i < writable.length; i++) {
       const len = writable[i]!;
-      if (!Number.isSafeInteger(len) || len < 0) return this.undoAdd(segs, err('bad-request', `writable length ${len}`));
+      if (!Number.isSafeInteger(len) || len < 0) return this.undoAdd(segs, k, err('bad-request', `writable length ${len}`));
       const addr = this.d.heap.alloc(len, misalign);
-      if (addr === undefined) return this.undoAdd(segs, err('no-memory', 'card buffer heap exhausted'));
-      const s = { addr, len, write: true };
-      segs.push(s);
-      wr.push(s);
+      if (addr === undefined) return this.undoAdd(segs, k, err('no-memory', 'card buffer heap exhausted'));
+      segs[k++] = { addr, len, write: true };
     }
+    const rd = nr === segs.length ? segs : nr === 0 ? NO_SEGS : segs.slice(0, nr);
+    const wr = nr === 0 ? segs : nr === segs.length ? NO_SEGS : segs.slice(nr);
     const token = this.nextToken++;
     const r = ring.add(rd, wr, token);
     if (typeof r !== 'number') {
-      return this.undoAdd(segs, err(r.code === 'no-space' ? 'no-space' : r.code === 'bad-request' ? 'bad-request' : 'ring-error', `${r.code}: ${r.detail}`));
+      return this.undoAdd(segs, k, err(r.code === 'no-space' ? 'no-space' : r.code === 'bad-request' ? 'bad-request' : 'ring-error', `${r.code}: ${r.detail}`));
     }
     this.posted[vq]!.set(token, { segs });
     return token;
   }
 
-  /** a refused add gives its buffers back to the heap */
-  private undoAdd(segs: Posted['segs'], e: CardVirtioError): CardVirtioError {
-    this.release(segs);
+  /** a refused add gives the buffers it took (the first n records) back to the heap */
+  private undoAdd(segs: Posted['segs'], n: number, e: CardVirtioError): CardVirtioError {
+    for (let i = 0; i < n; i++) this.d.heap.release(segs[i]!.addr, segs[i]!.len);
     return e;
-  }
-
-  private release(segs: Posted['segs']): void {
-    for (const s of segs) this.d.heap.release(s.addr, s.len);
   }
 
   kick(vq: number): boolean {
