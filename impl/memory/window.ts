@@ -293,6 +293,13 @@ export class WindowedViewImpl implements WindowedView, Resolvable {
   }
 
   read64n(addr: number): number | MemFault {
+    // inside the last-hit window onto plain sparse memory: its read64n, which builds no BigInt (the
+    // same value, and the same fault for a value beyond 2^53 − 1, named for this view)
+    const w = this.hit(addr, 8);
+    if (w !== undefined) {
+      const r = w.sparse!.read64n(toTarget(w, addr));
+      return typeof r === 'number' ? r : memFault(r.reason, this.name, addr, 8);
+    }
     const v = this.read64(addr);
     if (typeof v !== 'bigint') return v;
     return v > BigInt(Number.MAX_SAFE_INTEGER) ? memFault('not-safe-integer', this.name, addr, 8) : Number(v);

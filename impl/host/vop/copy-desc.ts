@@ -13,7 +13,7 @@
  * position after the last part that was copied whole, so no used entry ever covers bytes that did
  * not arrive.
  */
-import type { MemPort, RingError, VopErrno } from '../../../model/contract.ts';
+import type { MemFault, MemPort, RingError, VopErrno } from '../../../model/contract.ts';
 import { iovec } from '../../../model/layout/vop-user.ts';
 import { VOP_NO_HEAD } from '../../../model/constants/vop.ts';
 import { copyFromUser, copyToUser, type CopyDeps, type CopyRet } from './copy-paths.ts';
@@ -113,12 +113,15 @@ export function copyDesc(d: WalkDeps, vdev: HostVdev, vq: HostVq, user: MemPort,
     if (len === 0) {
       // an iovec the kernel cannot copy in is EINVAL, not EFAULT (facts §6.5 step 2)
       const base = user.read64n(at + IOV_BASE);
-      const raw = user.read64(at + IOV_LEN);
-      if (typeof base !== 'number' || typeof raw !== 'bigint') {
+      // the length as a number, without a BigInt; read64n refuses one beyond 2^53 − 1, which is
+      // then read as the 64-bit value it is (and capped)
+      let raw: number | bigint | MemFault = user.read64n(at + IOV_LEN);
+      if (typeof raw !== 'number' && raw.reason === 'not-safe-integer') raw = user.read64(at + IOV_LEN);
+      if (typeof base !== 'number' || (typeof raw !== 'number' && typeof raw !== 'bigint')) {
         ret = 'EINVAL';
         break;
       }
-      len = Number(raw > LEN_CAP ? LEN_CAP : raw);
+      len = typeof raw === 'number' ? raw : Number(raw > LEN_CAP ? LEN_CAP : raw);
       ubuf = base;
     }
     // a part that failed is not counted in out_len (the position stays after the last whole part)
