@@ -442,11 +442,16 @@ export class ChanImpl implements DmaChan {
     this.issuePending();
     const deadline = this.sched.now + timeoutNs;
     // the predicate is made once (a closure per wait costs an allocation and, under tsx, a name
-    // definition); the cookie it polls is a field, saved and restored around a nested wait
+    // definition); the cookie it polls is a field, saved and restored around a wait nested in a
+    // completion callback, even one that throws
     const outer = this.waitCookie;
     this.waitCookie = cookie;
-    const finished = this.sched.runUntil(this.waitDone, { maxTimeNs: timeoutNs });
-    this.waitCookie = outer;
+    let finished: boolean;
+    try {
+      finished = this.sched.runUntil(this.waitDone, { maxTimeNs: timeoutNs });
+    } finally {
+      this.waitCookie = outer;
+    }
     if (finished) return this.txStatus(cookie);
     // nothing left to run before the deadline: the poll loop spins until it expires (facts §6.6)
     if (this.sched.now < deadline) this.sched.runFor(deadline - this.sched.now);
