@@ -4,7 +4,9 @@
  *   driver asks for it, always finish all the work, for every interleaving, with and without
  *   VIRTIO_RING_F_EVENT_IDX. Every kick and interrupt decision equals the suppression rule restated
  *   here (flags without event index, the idx window with it), so suppressed kicks and interrupts
- *   are truly suppressed and required ones are sent.
+ *   are truly suppressed and required ones are sent; and what each side asks of the other is in
+ *   memory once it asked (the NO_NOTIFY / NO_INTERRUPT flag set while it works and clear when it
+ *   sleeps, or with event index the event at the index it has consumed up to).
  * Source: NOTIF-01, NOTIF-02, NOTIF-03, NOTIF-05, ORD-02
  * Level: component
  */
@@ -52,6 +54,27 @@ function run(impl: Implementation, input: WakeInput): string | undefined {
     return v;
   };
 
+  // what each side asks of the other must be in memory once it asked: without event index the
+  // flag (NOTIF-01/03), with it the event index at the position it has consumed up to (NOTIF-02)
+  const deviceAsked = (quiet: boolean): string | undefined => {
+    if (input.eventIdx) {
+      if (quiet) return undefined;
+      const ev = rd16(cardRam, availEvent);
+      return ev === dev.lastAvailIdx ? undefined : `device re-enabled kicks but avail_event is ${ev}, not its last avail idx ${dev.lastAvailIdx}`;
+    }
+    const set = (rd16(cardRam, usedFlags) & VRING_USED_F_NO_NOTIFY) !== 0;
+    return set === quiet ? undefined : `device ${quiet ? 'disabled' : 're-enabled'} kicks but VRING_USED_F_NO_NOTIFY is ${set ? 'set' : 'clear'}`;
+  };
+  const driverAsked = (quiet: boolean): string | undefined => {
+    if (input.eventIdx) {
+      if (quiet) return undefined;
+      const ev = rd16(hostRam, usedEvent);
+      return ev === drv.lastUsedIdx ? undefined : `driver re-enabled interrupts but used_event is ${ev}, not its last used idx ${drv.lastUsedIdx}`;
+    }
+    const set = (rd16(hostRam, availFlags) & VRING_AVAIL_F_NO_INTERRUPT) !== 0;
+    return set === quiet ? undefined : `driver ${quiet ? 'disabled' : 're-enabled'} interrupts but VRING_AVAIL_F_NO_INTERRUPT is ${set ? 'set' : 'clear'}`;
+  };
+
   let added = 0;
   let reaped = 0;
   let unkicked = 0;
@@ -94,7 +117,7 @@ function run(impl: Implementation, input: WakeInput): string | undefined {
       irqPending = false;
       drv.disableCallbacks();
       driver = 'reaping';
-      return undefined;
+      return driverAsked(true);
     }
     if (driver === 'reaping') {
       const r = drv.reap(out);
@@ -103,11 +126,12 @@ function run(impl: Implementation, input: WakeInput): string | undefined {
       else driver = 'enabling';
       return undefined;
     }
-    if (drv.enableCallbacks()) driver = 'asleep';
-    else {
-      drv.disableCallbacks();
-      driver = 'reaping';
+    if (drv.enableCallbacks()) {
+      driver = 'asleep';
+      return driverAsked(false);
     }
+    drv.disableCallbacks();
+    driver = 'reaping';
     return undefined;
   };
 
@@ -117,7 +141,7 @@ function run(impl: Implementation, input: WakeInput): string | undefined {
       kickPending = false;
       dev.disableNotify();
       device = 'running';
-      return undefined;
+      return deviceAsked(true);
     }
     if (device === 'running') {
       const r = dev.pop(chain);
@@ -139,8 +163,10 @@ function run(impl: Implementation, input: WakeInput): string | undefined {
     if (dev.enableNotify()) {
       dev.disableNotify();
       device = 'running';
-    } else device = 'asleep';
-    return undefined;
+      return undefined;
+    }
+    device = 'asleep';
+    return deviceAsked(false);
   };
 
   const limit = 12 * input.work + 100;
