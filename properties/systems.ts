@@ -16,7 +16,12 @@ export async function loadImplementation(ref: string = process.env.MICVOP_IMPL ?
   try {
     mod = (await import(pathToFileURL(resolve(ref)).href)) as Record<string, unknown>;
   } catch (e) {
-    throw new ImplementationLoadError(`cannot load implementation module "${ref}": ${(e as Error).message}`);
+    const msg = (e as Error).message;
+    // tsx loads a .ts file outside an ESM package as CommonJS, which cannot require our ES modules
+    const hint = /\.[cm]?ts$/.test(ref) && /require\(\)|require\(esm\)|ERR_REQUIRE_ESM|in a cycle/.test(msg)
+      ? ' (a TypeScript module loaded as CommonJS: add "type": "module" to the package.json next to it, or name it .mts)'
+      : '';
+    throw new ImplementationLoadError(`cannot load implementation module "${ref}": ${msg}${hint}`);
   }
   const impl = (mod.implementation ?? mod.default) as Implementation | undefined;
   if (impl === undefined || typeof impl !== 'object' || typeof impl.name !== 'string') {
