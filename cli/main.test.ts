@@ -26,7 +26,8 @@ describe('micvop CLI', () => {
       expect(r.err, args.join(' ')).toMatch(/^micvop: /);
       expect(r.out, args.join(' ')).not.toMatch(/passed|failed/);
     }
-  });
+    // eight CLI processes, each starting tsx: seconds on a loaded two-core machine
+  }, 60_000);
 
   test('help exits 0 and names the commands', () => {
     const r = run('help');
