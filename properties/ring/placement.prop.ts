@@ -4,9 +4,10 @@
  *   of two in 1..32768 is 'queue-size' (RING-01); a desc table not 16-aligned, an avail ring not
  *   2-aligned or a used ring not 4-aligned — or an address that is negative, fractional or beyond
  *   2^53 — is 'area-misaligned' (RING-02); a start index that is not a u16 is 'bad-request'; the
- *   checks come in that order; and a ring that is accepted reports the size it was given and starts
- *   both indices at the start index.
- * Source: RING-01, RING-02, RING-13
+ *   checks come in that order; a ring that is accepted reports the size it was given and starts
+ *   both indices at the start index; the driver side zeroes its descriptor table and avail ring
+ *   at setup (RING-20) and the device side writes neither (RING-07).
+ * Source: RING-01, RING-02, RING-07, RING-13, RING-20
  * Level: unit
  */
 import fc from 'fast-check';
@@ -56,6 +57,15 @@ export const ringPlacement = defineProperty({
       (raw, driverSide) => {
         const p: RingPlacement = { ...raw, indirect: false, ...(raw.startIdx === undefined ? {} : { startIdx: raw.startIdx }) };
         const space: MemPort = mem.createSparseMemory(2 ** 40, 'ring-placement');
+        // garbage where a valid placement's areas are: the driver must zero its rings (RING-20),
+        // the device must not write desc or avail at all (RING-07)
+        const areas = expected(p) === undefined ? [
+          { at: p.descAddr, len: 16 * p.num },
+          { at: p.availAddr, len: 6 + 2 * p.num },
+          { at: p.usedAddr, len: 6 + 8 * p.num },
+        ] : [];
+        const apart = areas.every((a, i) => areas.every((b, j) => i === j || a.at + a.len <= b.at || b.at + b.len <= a.at));
+        if (apart) for (const a of areas) space.fill(a.at, a.len, 0xa5);
         const r = driverSide ? ring.createDriverRing({ ...p, mem: space }) : ring.createDeviceRing({ ...p, ringMem: space, usedMem: space, bufMem: space });
         const want = expected(p);
         const what = `${driverSide ? 'driver' : 'device'} ring ${JSON.stringify(raw)}`;
@@ -68,6 +78,14 @@ export const ringPlacement = defineProperty({
         }
         if (want !== undefined) throw new Error(`${what} accepted; the rules refuse it with ${want}`);
         if (r.num !== p.num) throw new Error(`${what}: the ring reports size ${r.num}`);
+        if (apart && areas.length > 0) {
+          const desc = space.read(p.descAddr, 16 * p.num) as Uint8Array;
+          if (driverSide && desc.some((b) => b !== 0)) throw new Error(`${what}: the driver left bytes in its descriptor table (RING-20: zeroed at setup)`);
+          if (!driverSide && desc.some((b) => b !== 0xa5)) throw new Error(`${what}: the device wrote into the descriptor table (RING-07)`);
+          const slots = space.read(p.availAddr + 4, 2 * p.num) as Uint8Array;
+          if (driverSide && slots.some((b) => b !== 0)) throw new Error(`${what}: the driver left bytes in its avail ring (RING-20)`);
+          if (!driverSide && slots.some((b) => b !== 0xa5)) throw new Error(`${what}: the device wrote into the avail ring (RING-07)`);
+        }
         const start = p.startIdx ?? 0;
         const idx = 'availIdx' in r ? [r.availIdx, r.lastUsedIdx] : [r.lastAvailIdx, r.usedIdx];
         if (idx.some((v) => v !== start)) throw new Error(`${what}: indices start at ${idx.join('/')}, not ${start}`);
