@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import type { Chain, Implementation, UsedOut } from '../../model/contract.ts';
 import { choicesFrom, interleaving } from '../choices.ts';
-import { buildWorld, CARD_BUF, isRingError, shake, type World } from './world.ts';
+import { buildWorld, CARD_BUF, CARD_BUF_HIGH, isRingError, shake, type World } from './world.ts';
 
 export interface ChainSpec {
   readonly readable: readonly number[];
@@ -101,14 +101,18 @@ export function runTraffic(impl: Implementation, input: TrafficInput): Violation
   const byHead = new Map<number, Flight>(); // in flight, by head
   const held: { f: Flight; chain: Chain }[] = [];
   const freeChains: Chain[] = [];
-  let cursor = CARD_BUF;
+  // buffers alternate between low card memory and above 4 GiB, so both halves of a descriptor's
+  // 64-bit address (direct and in indirect tables) carry meaning
+  const cursor = [CARD_BUF, CARD_BUF_HIGH];
   let nextChain = 0;
   let reaped = 0;
+  let allocs = 0;
   const usedOut: UsedOut = { head: -1, len: -1, token: -1 };
 
   const alloc = (len: number): Seg => {
-    const s = { addr: cursor, len };
-    cursor += len + 16;
+    const side = allocs++ & 1;
+    const s = { addr: cursor[side]!, len };
+    cursor[side]! += len + 16;
     return s;
   };
 

@@ -16,6 +16,8 @@ export const HOST_RING = 0x10_0000;
 export const CARD_USED = 0x20_0000;
 export const CARD_INDIRECT = 0x100_0000;
 export const CARD_BUF = 0x200_0000;
+/** card buffers above 4 GiB (the high word of a descriptor address is not 0) */
+export const CARD_BUF_HIGH = 8 * 2 ** 30;
 /** BAR0 grants: card memory minus a 2 MiB hole at 6 GiB (a hostile address may land in it) */
 export const HOLE_BASE = 6 * 2 ** 30;
 export const HOLE_LEN = 2 * 2 ** 20;
