@@ -5,28 +5,19 @@
  * powers off on the host's request, halts / powers off / restarts on its own, or panics.
  */
 import type { CardShutdownKind } from '../../model/constants/lifecycle.ts';
-import type { DriverRing, DriverRingConfig, MemPort, RegisterFile, RingError, Scheduler } from '../../model/contract.ts';
+import type { MemPort } from '../../model/contract.ts';
 import { BAR4, SPAD_INDEX } from '../../model/layout/sbox.ts';
 import { bootParam, MIC_DB_NONE, MIC_MAGIC } from '../../model/layout/device-page.ts';
 import { CARD_SHUTDOWN_STATUS, MIC_CRASHED } from '../../model/constants/lifecycle.ts';
 import { readField, readOr, writeField } from '../memory/fields.ts';
-import { CardDoorbells, ringHost } from './doorbells.ts';
-import { CardVop } from './vop/transport.ts';
-import type { CardBufferHeap } from './vop/buffers.ts';
+import { ringHost } from './doorbells.ts';
+import { CardVop, type CardVopDeps } from './vop/transport.ts';
 
 /** virtual time of the orderly shutdown path, report → driver teardown → halt [model choice] */
 export const CARD_SHUTDOWN_NS = 10_000_000;
 
-export interface CardOsDeps {
-  readonly sched: Scheduler;
-  readonly who: string;
-  readonly regs: RegisterFile;
-  readonly view: MemPort;
-  readonly doorbells: CardDoorbells;
-  readonly heap: CardBufferHeap;
-  allocCard(size: number): number | undefined;
-  createDriverRing(cfg: DriverRingConfig): DriverRing | RingError;
-  alive(gen: number): boolean;
+/** what the card OS needs: what its VOP transport needs, and a way to move the card side on */
+export interface CardOsDeps extends CardVopDeps {
   /** the card side moves on (os_running → shutting_down → halted / crashed) */
   setSide(s: 'os_running' | 'shutting_down' | 'halted' | 'crashed'): void;
 }
