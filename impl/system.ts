@@ -78,7 +78,8 @@ export function createReferenceSystem(config: SystemConfig = {}): ReferenceSyste
   // VOP copies use host channel 0 while the card is up and the host DMA device bound (facts §6.6)
   const vopChans: (DmaChan | undefined)[] = platform.cards.map(() => undefined);
   platform.cards.forEach((ep, i) => {
-    cards.push(new Card(sched, ep));
+    const pubCard = config.publications;
+    cards.push(new Card(sched, ep, pubCard ? new StoreProbe(ep.cardView, (addr, len) => pubCard(i, { space: 'card', addr, len })) : ep.cardView));
     let drv: MicHostDriver | undefined;
     // the access logs grow with every host access: off, the driver reaches BAR0 and BAR4 directly
     const logs = config.accessLogs ?? true;

@@ -9,7 +9,7 @@
  *    calls the card online right after the interrupt — sees an online card with no shutdown
  *    doorbell and no devices.
  */
-import type { CardSideState, ImageDamage, PcieEndpoint, Scheduler } from '../../model/contract.ts';
+import type { CardSideState, ImageDamage, MemPort, PcieEndpoint, Scheduler } from '../../model/contract.ts';
 import { BAR4, REG_ARRAYS, SPAD_INDEX, RGCR_RESET, apicicrBits, downloadInfoBits } from '../../model/layout/sbox.ts';
 import { alignUp, getBits, setBits } from '../../model/layout/table.ts';
 import { cardImageHeader, checkCardImage } from '../../model/layout/card-image.ts';
@@ -52,6 +52,8 @@ export class Card {
   constructor(
     private readonly sched: Scheduler,
     private readonly ep: PcieEndpoint,
+    /** the card's physical address space as its software uses it (default the endpoint's; a publication probe may sit in front) */
+    private readonly view: MemPort = ep.cardView,
   ) {
     this.who = `card${ep.index}`;
     this.heap = new CardBufferHeap(ep.cardMemory);
@@ -144,7 +146,7 @@ export class Card {
         sched: this.sched,
         who: this.who,
         regs,
-        view: this.ep.cardView,
+        view: this.view,
         doorbells: this.doorbells,
         heap: this.heap,
         allocCard: (n) => this.allocCard(n),

@@ -89,10 +89,14 @@ export interface VirtioDeviceSpec {
   readonly configLen: number;
 }
 
-/** a store the host made into memory the card reads: host RAM (device page, ring blocks) or card memory through the aperture */
+/**
+ * a store into memory the other side reads: the host's into host RAM (device page, ring blocks) or
+ * card memory through the aperture, or the card software's through its physical view ('card':
+ * descriptors and avail in the host's ring blocks through the SMPT window, its used rings)
+ */
 export interface HostStore {
-  readonly space: 'host-ram' | 'aperture';
-  /** host physical address, or card address (aperture offset) */
+  readonly space: 'host-ram' | 'aperture' | 'card';
+  /** host physical address, card address (aperture offset), or card physical address */
   readonly addr: number;
   readonly len: number;
 }
@@ -121,8 +125,9 @@ export interface SystemConfig {
    */
   readonly accessLogs?: boolean;
   /**
-   * Called after every store the host driver makes into host RAM or through the aperture, before its
-   * next one (DESIGN.md §3: the finest granularity). On the real bus the card runs at the same time
+   * Called after every store the host driver makes into host RAM or through the aperture, and every
+   * store the card's software makes through its physical view, before the next one (DESIGN.md §3:
+   * the finest granularity). On the real bus the card runs at the same time
    * and PCIe writes are posted, so each call is a point where the card could look: a publication
    * oracle checks there that what the card would read is consistent. Setting it routes every host
    * store through a probe (no pinned fast path). A store the host makes while the callback runs is

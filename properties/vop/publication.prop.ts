@@ -7,10 +7,12 @@
  *     whose `_mic_vring_info` magic is in place, and the host's doorbell is in ctrl (facts §5.4:
  *     the real type is written last, after a barrier);
  *   - every used element up to the used idx the host stores was written (id and len) since the
- *     previous used idx store (ORD-03, RING-15: element before idx).
+ *     previous used idx store (ORD-03, RING-15: element before idx);
+ *   - and on the card's side, at every store its software makes: every avail slot up to the avail
+ *     idx the card stores was written since its previous avail idx store (ORD-01).
  *   Traffic: devices added while the card is up, chains posted and completed through COPY_DESC,
  *   vdev resets and card resets, with and without DMA.
- * Source: facts §5.4 (ADD_DEVICE order), §6.4; ORD-03, RING-15; DESIGN.md §3 (publication oracle)
+ * Source: facts §5.4 (ADD_DEVICE order), §6.4; ORD-01, ORD-03, RING-15; DESIGN.md §3 (publication oracle)
  * Level: system
  */
 import fc from 'fast-check';
@@ -18,7 +20,7 @@ import type { HostStore, Implementation, MicSystem, VirtioDeviceSpec } from '../
 import {
   ctrlOffset, deviceCtrl, deviceDesc, FIRST_ENTRY_OFFSET, MIC_DP_SIZE, MIC_MAGIC, totalDescSize, vqConfig, vqConfigOffset,
 } from '../../model/layout/device-page.ts';
-import { micVringInfo, micVringInfoOffset, usedElemOffset, vringUsed, vringUsedElem } from '../../model/layout/vring.ts';
+import { availSize, availSlotOffset, descTableSize, micVringInfo, micVringInfoOffset, usedElemOffset, vringAvail, vringUsed, vringUsedElem } from '../../model/layout/vring.ts';
 import { defineProperty } from '../harness.ts';
 import { DATA, VopWorld, type Iov } from './world.ts';
 
@@ -38,13 +40,15 @@ interface RingWatch {
 class PublicationOracle {
   sys: MicSystem | undefined;
   private readonly types = new Map<number, number>();
-  private readonly rings = new Map<number, RingWatch>();
+  private readonly usedWatch = new Map<number, RingWatch>();
+  private readonly avails = new Map<number, RingWatch>();
   stores = 0;
   checks = 0;
 
   /** a reset: the card forgets its rings, so does the oracle */
   forgetRings(): void {
-    this.rings.clear();
+    this.usedWatch.clear();
+    this.avails.clear();
   }
 
   onStore(st: HostStore): void {
@@ -52,7 +56,65 @@ class PublicationOracle {
     if (sys === undefined) return;
     this.stores++;
     if (st.space === 'host-ram') this.entries(sys);
-    else this.usedStore(sys, st);
+    else if (st.space === 'aperture') this.usedStore(sys, st);
+    else this.availStore(sys, st);
+  }
+
+  /** the vq rings of every typed entry: ring block (card address of desc + avail), used ring, size */
+  private rings(sys: MicSystem): { block: number; used: number; num: number }[] {
+    const dv = this.page(sys);
+    const out: { block: number; used: number; num: number }[] = [];
+    for (let off = FIRST_ENTRY_OFFSET; off + deviceDesc.size <= MIC_DP_SIZE; ) {
+      const type = dv.getInt8(off + H.type.offset);
+      if (type === 0) break;
+      const shape = { numVq: dv.getUint8(off + H.num_vq.offset), featureLen: dv.getUint8(off + H.feature_len.offset), configLen: dv.getUint8(off + H.config_len.offset) };
+      if (type > 0) {
+        for (let i = 0; i < shape.numVq; i++) {
+          const vq = off + vqConfigOffset(i);
+          const num = dv.getUint16(vq + vqConfig.fields.num.offset, true);
+          const block = Number(dv.getBigUint64(vq + vqConfig.fields.address.offset, true));
+          const used = Number(dv.getBigUint64(vq + vqConfig.fields.used_address.offset, true));
+          if (num > 0 && (num & (num - 1)) === 0) out.push({ block, used, num });
+        }
+      }
+      off += totalDescSize(shape);
+    }
+    return out;
+  }
+
+  /**
+   * ORD-01, the card's side: an avail idx the card stores covers only slots it stored since its
+   * previous avail idx store. A store over the whole avail ring is the driver setting the ring up
+   * (RING-20): the oracle starts that ring afresh and takes its next idx store as the start.
+   */
+  private availStore(sys: MicSystem, st: HostStore): void {
+    const lo = st.addr;
+    const hi = st.addr + st.len;
+    for (const r of this.rings(sys)) {
+      const avail = r.block + descTableSize(r.num);
+      const end = avail + availSize(r.num);
+      if (hi <= avail || lo >= end) continue;
+      let w = this.avails.get(avail);
+      if (w === undefined || w.num !== r.num || (lo <= avail && hi >= end)) this.avails.set(avail, (w = { num: r.num, idx: undefined, stored: new Uint8Array(r.num) }));
+      for (let s = 0; s < r.num; s++) {
+        const at = avail + availSlotOffset(s);
+        if (lo < at + 2 && hi > at) w.stored[s] = 3;
+      }
+      const idxAt = avail + vringAvail.fields.idx.offset;
+      if (!(lo < idxAt + 2 && hi > idxAt) || (lo <= avail && hi >= end)) continue;
+      const now = sys.observe.cardView(0).read16(idxAt);
+      if (typeof now !== 'number') continue;
+      if (w.idx !== undefined) {
+        this.checks++;
+        const n = (now - w.idx) & 0xffff;
+        for (let k = 0; k < n && k < r.num; k++) {
+          const slot = (w.idx + k) & (r.num - 1);
+          if (w.stored[slot] !== 3) throw new Error(`avail idx @0x${avail.toString(16)} stored as ${now} before slot ${slot} (entry ${(w.idx + k) & 0xffff}) was written`);
+        }
+      }
+      w.stored.fill(0);
+      w.idx = now;
+    }
   }
 
   private page(sys: MicSystem): DataView {
@@ -114,8 +176,8 @@ class PublicationOracle {
     const hi = st.addr + st.len;
     const ringEnd = ua + usedElemOffset(num);
     if (hi <= ua || lo >= ringEnd) return;
-    let w = this.rings.get(ua);
-    if (w === undefined || w.num !== num) this.rings.set(ua, (w = { num, idx: undefined, stored: new Uint8Array(num) }));
+    let w = this.usedWatch.get(ua);
+    if (w === undefined || w.num !== num) this.usedWatch.set(ua, (w = { num, idx: undefined, stored: new Uint8Array(num) }));
     for (let s = 0; s < num; s++) {
       const e = ua + usedElemOffset(s);
       if (lo < e + 4 && hi > e) w.stored[s]! |= 1;
@@ -205,8 +267,8 @@ function run(impl: Implementation, dma: boolean, cmds: readonly Cmd[]): void {
 
 export const vopPublication = defineProperty({
   id: 'vop.publication',
-  claim: 'at every host store into memory the card reads, a device entry with a type is complete and every used element up to the stored used idx was written first',
-  source: 'facts §5.4, §6.4; ORD-03, RING-15; DESIGN.md §3',
+  claim: 'at every store into memory the other side reads, a device entry with a type is complete, every used element up to the stored used idx and every avail slot up to the stored avail idx was written first',
+  source: 'facts §5.4, §6.4; ORD-01, ORD-03, RING-15; DESIGN.md §3',
   level: 'system',
   requires: ['system', 'memory'],
   runs: 15,
