@@ -13,7 +13,7 @@
  * position after the last part that was copied whole, so no used entry ever covers bytes that did
  * not arrive.
  */
-import type { MemFault, MemPort, RingError, VopErrno } from '../../../model/contract.ts';
+import type { DeviceRing, MemFault, MemPort, RingError, VopErrno } from '../../../model/contract.ts';
 import { iovec } from '../../../model/layout/vop-user.ts';
 import { VOP_NO_HEAD } from '../../../model/constants/vop.ts';
 import { copyFromUser, copyToUser, type CopyDeps, type CopyRet } from './copy-paths.ts';
@@ -26,7 +26,7 @@ const LEN_CAP = BigInt(Number.MAX_SAFE_INTEGER);
 
 export interface WalkDeps extends CopyDeps {
   /** the device side of vq's ring, made now if the card has handed its used ring over; undefined if not */
-  ringOf(vdev: HostVdev, vq: HostVq): import('../../../model/contract.ts').DeviceRing | RingError | undefined;
+  ringOf(vdev: HostVdev, vq: HostVq): DeviceRing | RingError | undefined;
   /** ring h2c_vdev_db (the card's doorbell for this device) if the card wrote a valid one */
   notifyCard(vdev: HostVdev): void;
   /** write `_mic_vring_info.avail_idx` of vq */

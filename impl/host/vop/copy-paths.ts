@@ -16,6 +16,7 @@
 import type { DmaChan, MemPort, VopErrno } from '../../../model/contract.ts';
 import { DMA_PREP_FENCE } from '../../../model/constants/dma.ts';
 import { DMA_ERROR_STATUS, VOP_DMA_ALIGN, VOP_DMA_WAIT_NS, VOP_INT_DMA_BUF_SIZE } from '../../../model/constants/vop.ts';
+import { alignUp as alignTo } from '../../../model/layout/table.ts';
 import { copyBetween } from '../../memory/copy.ts';
 import type { HostVq, MutableStats } from './vdev.ts';
 
@@ -31,7 +32,7 @@ export interface CopyDeps {
 }
 
 const ALIGN_MASK = VOP_DMA_ALIGN - 1;
-const alignUp = (n: number): number => Math.ceil(n / VOP_DMA_ALIGN) * VOP_DMA_ALIGN;
+const alignUp = (n: number): number => alignTo(n, VOP_DMA_ALIGN);
 
 /** vop_sync_dma: one fenced memcpy, waited for synchronously */
 function syncDma(chan: DmaChan, dst: number, src: number, len: number): CopyRet {

@@ -12,13 +12,13 @@ import {
   bootParam, configOffset, ctrlOffset, deviceCtrl, deviceDesc, guestFeaturesOffset, hostFeaturesOffset, MIC_DB_NONE,
   MIC_VIRTIO_CONFIG_CHANGED, MIC_VIRTIO_CONFIG_CHANGE_REMOVE, vqConfig, vqConfigOffset,
 } from '../../../model/layout/device-page.ts';
-import { availSize, descTableSize, micVringInfo, micVringInfoOffset, usedSize } from '../../../model/layout/vring.ts';
+import { descTableSize, micVringInfo, micVringInfoOffset, usedSize } from '../../../model/layout/vring.ts';
 import { MIC_MAX_VRINGS, VIRTIO_RING_F_EVENT_IDX, VIRTIO_RING_F_INDIRECT_DESC } from '../../../model/constants/virtio.ts';
-import { CARD_DOORBELL_COUNT } from '../../../model/constants/pcie.ts';
 import {
   VOP_CONFIG_ACK_POLLS, VOP_CONFIG_ACK_POLL_NS, VOP_INT_DMA_BUF_SIZE, VOP_REMOVE_ACK_POLLS, VOP_REMOVE_ACK_POLL_NS,
 } from '../../../model/constants/vop.ts';
 import { readOr, writeField } from '../../memory/fields.ts';
+import { cardDoorbellOrNone, isCardDoorbell } from '../interrupts.ts';
 import { addDeviceEntry, type SlotRecord } from './add-device.ts';
 import { copyDesc, type CopyOutcome, type WalkDeps } from './copy-desc.ts';
 import { dropChain, type HostVdev, type HostVq } from './vdev.ts';
@@ -45,7 +45,6 @@ export interface VopDeps {
   dmaChan(): DmaChan | undefined;
 }
 
-const isCardDb = (db: number): boolean => Number.isInteger(db) && db >= 0 && db < CARD_DOORBELL_COUNT;
 export class HostVop {
   readonly devices: HostVdev[] = [];
   /** every entry the host placed in the page, removed ones included (the slot walk's only input) */
@@ -59,7 +58,7 @@ export class HostVop {
       ringOf: (v, q) => this.ringOf(v, q),
       notifyCard: (v) => {
         const db = readOr(d.mem, this.ctrlOf(v), deviceCtrl.fields.h2c_vdev_db, MIC_DB_NONE);
-        if (isCardDb(db)) d.sendIntr(db);
+        if (isCardDoorbell(db)) d.sendIntr(db);
       },
       publishAvailIdx: (q, idx) => void writeField(d.mem, q.block + micVringInfoOffset(q.num), micVringInfo.fields.avail_idx, idx),
     };
@@ -73,7 +72,7 @@ export class HostVop {
   /** steps 3–7 of ADD_DEVICE on a checked desc block */
   addDesc(block: Uint8Array): { ok: true; vdev: HostVdev } | { errno: VopErrno } {
     const r = addDeviceEntry(
-      { ...this.d, sendIntr: (db) => isCardDb(db) && this.d.sendIntr(db) },
+      { ...this.d, sendIntr: (db) => isCardDoorbell(db) && this.d.sendIntr(db) },
       this.slots,
       block,
       (dev) => this.postBottomHalf(dev),
@@ -242,8 +241,7 @@ export class HostVop {
 
   /** the card's config doorbell, if it registered a valid one */
   configDb(): number {
-    const db = readOr(this.d.mem, this.d.dp, bootParam.fields.h2c_config_db, MIC_DB_NONE);
-    return isCardDb(db) ? db : MIC_DB_NONE;
+    return cardDoorbellOrNone(readOr(this.d.mem, this.d.dp, bootParam.fields.h2c_config_db, MIC_DB_NONE));
   }
 
   /**
@@ -315,10 +313,5 @@ export class HostVop {
   /** the ring blocks in mmap order (facts §6.5 mmap) */
   ringBlocks(dev: HostVdev): readonly { addr: number; len: number }[] {
     return dev.vqs.map((vq) => ({ addr: vq.block, len: vq.blockSize }));
-  }
-
-  /** desc + avail bytes of vq as user space sees them through mmap (for observers) */
-  static ringAreaSize(num: number): number {
-    return descTableSize(num) + availSize(num);
   }
 }
