@@ -9,6 +9,7 @@ import type { PcieComponents } from './contract/pcie.ts';
 import type { DmaComponents } from './contract/dma.ts';
 import type { RingComponents } from './contract/ring.ts';
 import type { SystemComponents } from './contract/system.ts';
+import type { DaemonComponents } from './contract/devices.ts';
 
 export type * from './contract/sim.ts';
 export type * from './contract/memory.ts';
@@ -17,6 +18,7 @@ export type * from './contract/dma.ts';
 export type * from './contract/ring.ts';
 export type * from './contract/system.ts';
 export type * from './contract/vop.ts';
+export type * from './contract/devices.ts';
 
 export interface Implementation {
   readonly name: string;
@@ -26,6 +28,8 @@ export interface Implementation {
   readonly dma?: DmaComponents;
   readonly ring?: RingComponents;
   readonly system?: SystemComponents;
+  /** our mpssd's device part (issue 10): built on the char-device interface of `system` */
+  readonly daemon?: DaemonComponents;
 }
 
 /** the component groups, in dependency order */
