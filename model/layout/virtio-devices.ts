@@ -67,9 +67,16 @@ export const VIRTIO_BLK_S_IOERR = 1;
 export const VIRTIO_BLK_S_UNSUPP = 2;
 export const VIRTIO_BLK_ID_BYTES = 20;
 export const VIRTIO_BLK_SECTOR_SIZE = 512;
+/** block feature bits (bit numbers, virtio_blk.h): mpssd offers SEG_MAX only (facts §8.2); RO is a disk's choice */
+export const VIRTIO_BLK_F_SIZE_MAX = 1;
+export const VIRTIO_BLK_F_SEG_MAX = 2;
+export const VIRTIO_BLK_F_RO = 5;
+export const VIRTIO_BLK_F_FLUSH = 9;
 
 /** net header flags */
 export const VIRTIO_NET_HDR_F_NEEDS_CSUM = 1;
 export const VIRTIO_NET_HDR_F_DATA_VALID = 2;
+/** net feature bits (bit numbers, virtio_net.h) that matter to the card: MAC is not offered (facts §8.2) */
+export const VIRTIO_NET_F_MAC = 5;
 /** mpssd's receive buffer: round_up(65536 + 14, 64) (facts §8.4) */
 export const MAX_NET_PKT_SIZE = 65600;
