@@ -11,7 +11,7 @@ import {
 } from '../../model/constants/virtio.ts';
 import { LEGACY_FEATURE_MASK } from './features.ts';
 
-const REQ_OF: Record<StatusErrorCode, string> = {
+const REQ_OF: Record<StatusErrorCode, StatusError['req']> = {
   'status-order': REQ.statusOrder,
   'status-step': REQ.statusOrder,
   'legacy-no-features-ok': REQ.legacyInit,

@@ -2,6 +2,7 @@
  * Virtio constants spelled as in the Linux UAPI headers (virtio_config.h, virtio_ring.h) and the
  * requirement ids of reference/virtio-requirements.md that ring and status errors cite.
  */
+import type { RequirementId } from '../requirements.ts';
 
 /** device types (virtio_ids.h) of the devices mpssd offers (facts §8.2) */
 export const VIRTIO_ID_NET = 1;
@@ -53,7 +54,7 @@ export const MIC_MAGIC = 0xc0ffee00;
 /** head value meaning "no chain held" in the host VRINGH state (facts §6.4) */
 export const MIC_NO_HEAD = 0xffff;
 
-/** requirement ids cited by typed errors (reference/virtio-requirements.md §1) */
+/** requirement ids cited by typed errors (model/requirements.ts) */
 export const REQ = {
   queueSize: 'RING-01',
   areaAlign: 'RING-02',
@@ -77,6 +78,4 @@ export const REQ = {
   featRefuse: 'FEAT-02',
   featFrozen: 'FEAT-03',
   legacyInit: 'LEG-03',
-} as const;
-
-export type RequirementId = (typeof REQ)[keyof typeof REQ];
+} as const satisfies Readonly<Record<string, RequirementId>>;

@@ -8,9 +8,10 @@
  * through BAR0. Indices are free-running u16. Errors the other side can cause are values.
  */
 import type { MemFault, MemPort } from './memory.ts';
+import type { RequirementId } from '../requirements.ts';
 
-/** a requirement id of reference/virtio-requirements.md, e.g. "RING-08" */
-export type RequirementId = string;
+/** a requirement id of the project's table (model/requirements.ts), e.g. "RING-08" */
+export type { RequirementId };
 
 export type RingErrorCode =
   /** queue size 0, not a power of two, or above the limit (RING-01) */

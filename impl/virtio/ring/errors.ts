@@ -2,7 +2,7 @@
 import type { MemFault, RingError, RingErrorCode } from '../../../model/contract.ts';
 import { REQ } from '../../../model/constants/virtio.ts';
 
-const REQ_OF: Record<RingErrorCode, string> = {
+const REQ_OF: Record<RingErrorCode, RingError['req']> = {
   'queue-size': REQ.queueSize,
   'area-misaligned': REQ.areaAlign,
   'mem-fault': REQ.areaAlign,
