@@ -17,7 +17,7 @@ import type { DmaCard } from '../model/contract.ts';
 import { MicHostDriver, HostAllocator, readAttr as hostReadAttr, writeAttr as hostWriteAttr, type FirmwareStore } from './host/index.ts';
 import { Bar0Spy } from './host/bar0-spy.ts';
 import { Bar4Spy } from './host/regs-spy.ts';
-import { StoreProbe } from './host/store-probe.ts';
+import { StoreProbe } from './memory/store-probe.ts';
 import { Card, hostileCardAct } from './card/index.ts';
 import { Mpssd, DEFAULT_DEVICES } from './daemon/index.ts';
 import { VopCharDev, addDeviceSpec } from './host/vop/index.ts';
@@ -233,6 +233,7 @@ export function createReferenceSystem(config: SystemConfig = {}): ReferenceSyste
     cardCount: drivers.length,
     vop,
     cardVirtio: (i) => cardOf(i).virtioDevices(),
+    cardServices: (i) => cardOf(i).services,
     drivers,
     cards,
     daemons,

@@ -20,6 +20,18 @@ import { CardOs } from './os.ts';
 import { CardBufferHeap } from './vop/buffers.ts';
 import type { CardVdev } from './vop/vdev.ts';
 import { createDriverRing } from '../virtio/ring/driver.ts';
+import { CardServiceSet } from './services/services.ts';
+
+/** the longest kernel command line the OS reads after its image [model choice: a page] */
+const CMDLINE_MAX = 4096;
+
+/** the NUL-terminated command line the host wrote right after the image (facts §3.2 step 6, §10) */
+function readCmdline(mem: MemPort, at: number): string | undefined {
+  const bytes = mem.read(at, Math.max(0, Math.min(CMDLINE_MAX, mem.size - at)));
+  if (!(bytes instanceof Uint8Array)) return undefined;
+  const nul = bytes.indexOf(0);
+  return new TextDecoder().decode(bytes.subarray(0, nul < 0 ? bytes.length : nul));
+}
 
 /** card RAM the OS allocates from (above the image at 64 MiB and a ramdisk of up to 64 MiB at 128 MiB) [model choice] */
 export const CARD_HEAP_BASE = 192 * 2 ** 20;
@@ -48,6 +60,8 @@ export class Card {
   readonly resetFault: string;
   /** the card OS came up / went away (the system registers the card's DMA mbus device on them) */
   readonly hooks = { osUp: [] as (() => void)[], osDown: [] as (() => void)[] };
+  /** the card's drivers and services as its software offers them, across every OS generation */
+  readonly services: CardServiceSet;
 
   constructor(
     private readonly sched: Scheduler,
@@ -58,6 +72,7 @@ export class Card {
     this.who = `card${ep.index}`;
     this.heap = new CardBufferHeap(ep.cardMemory);
     this.resetFault = `card${ep.index}.resetHang`;
+    this.services = new CardServiceSet(ep.index, sched, () => this.virtioDevices());
     sched.faults.declare(this.resetFault, 'the next card reset never completes (SPAD2 never says ready)');
     ep.regs.hook(BAR4.RGCR, 4, {
       write: (off, value) => {
@@ -124,6 +139,7 @@ export class Card {
     let size = regs.peek(BAR4.SPAD(SPAD_INDEX.FW_SIZE));
     const mem = this.ep.cardMemory;
     size = Math.max(0, Math.min(size, mem.size - bootAddr));
+    const cmdline = readCmdline(mem, bootAddr + size);
     if (this.damage === 'truncated') size = Math.max(0, size - 1);
     const bytes = mem.read(bootAddr, size);
     if (!(bytes instanceof Uint8Array)) return this.reject();
@@ -151,6 +167,7 @@ export class Card {
         heap: this.heap,
         allocCard: (n) => this.allocCard(n),
         createDriverRing,
+        upcalls: this.services.upcalls,
         alive: (g) => this.alive(g),
         setSide: (s) => {
           if (gen === this.gen) this.setSide(s);
@@ -158,8 +175,11 @@ export class Card {
       },
       gen,
     );
-    this.os.start();
-    if (this.os.driverError === undefined) for (const h of this.hooks.osUp) h();
+    const os = this.os;
+    os.start();
+    // devices go live only after the used-address handshake: the services follow the new drivers first
+    if (os.drivers !== undefined) this.services.boot(os.drivers, cmdline);
+    if (os.driverError === undefined) for (const h of this.hooks.osUp) h();
   }
 
   private reject(): void {

@@ -12,6 +12,7 @@ import { CARD_SHUTDOWN_STATUS, MIC_CRASHED } from '../../model/constants/lifecyc
 import { readField, readOr, writeField } from '../memory/fields.ts';
 import { ringHost } from './doorbells.ts';
 import { CardVop, type CardVopDeps } from './vop/transport.ts';
+import { CardDrivers, type DriverUpcalls } from './drivers/index.ts';
 
 /** virtual time of the orderly shutdown path, report → driver teardown → halt [model choice] */
 export const CARD_SHUTDOWN_NS = 10_000_000;
@@ -20,6 +21,8 @@ export const CARD_SHUTDOWN_NS = 10_000_000;
 export interface CardOsDeps extends CardVopDeps {
   /** the card side moves on (os_running → shutting_down → halted / crashed) */
   setSide(s: 'os_running' | 'shutting_down' | 'halted' | 'crashed'): void;
+  /** where this generation's virtio drivers report to (the card's services) */
+  readonly upcalls: DriverUpcalls;
 }
 
 export class CardOs {
@@ -27,6 +30,8 @@ export class CardOs {
   driverError: 'EIO' | undefined;
   dp = 0;
   devices: CardVop | undefined;
+  /** this generation's virtio drivers: each takes a device of its type as the transport binds it */
+  drivers: CardDrivers | undefined;
   private shutdownDb = MIC_DB_NONE;
   private configDb = MIC_DB_NONE;
   private c2hShutdownDb = MIC_DB_NONE;
@@ -64,6 +69,10 @@ export class CardOs {
       dp,
       this.gen,
     );
+    const vop = this.devices;
+    this.drivers = new CardDrivers(this.d.upcalls, () => vop.devices());
+    const drivers = this.drivers;
+    vop.onAdd = (dev) => drivers.offer(dev);
     this.configDb = this.d.doorbells.request(() => this.d.sched.post(this.d.who, 'config scan', () => this.scan()));
     writeField(view, dp, bootParam.fields.h2c_config_db, this.configDb);
     this.d.sched.trace.record(this.d.who, `card driver up: shutdown db ${this.shutdownDb}, config db ${this.configDb}`);

@@ -24,14 +24,20 @@ export interface CardConsole {
   onInput(fn: (bytes: Uint8Array) => void): () => void;
   /** bytes written and not yet completed by the host */
   readonly pending: number;
+  /**
+   * the card's shell reads typed lines and answers on this console (default true: a prompt when the
+   * console comes up, one answer per line); a property streaming raw bytes both ways turns it off
+   */
+  shell: boolean;
 }
 
+/** counted since the system was made, across every boot of the card */
 export interface CardNetStats {
   readonly txFrames: number;
   readonly rxFrames: number;
   /** frames the card dropped (malformed header, no room) */
   readonly rxDropped: number;
-  /** receive buffers posted since boot */
+  /** receive buffers posted (at DRIVER_OK and one per buffer reaped) */
   readonly refills: number;
   /** times the receive queue was found with no buffer posted while live */
   readonly rxEmpty: number;
@@ -84,7 +90,12 @@ export interface CardBlk {
   readonly segMax: number;
   /** VIRTIO_BLK_F_RO was offered: the driver refuses writes itself */
   readonly readOnly: boolean;
-  /** queue a request; `done` runs when the host completes it (from the card's interrupt) */
+  /**
+   * queue a request; `done` runs when the host completes it (from the card's interrupt). Returns the
+   * request's id (unique for the card's life; `detached` lists it if a reset, crash or removal takes
+   * it) or why it was refused: not-live, bad-request (a write with RO, an invalid split), no-space.
+   * A sector past the capacity is sent all the same: the device must refuse it (BLK-05).
+   */
   submit(req: BlkRequest, done: (c: BlkCompletion) => void, split?: BlkSplit): number | CardVirtioError;
   kick(): void;
   readonly inFlight: number;
@@ -103,7 +114,10 @@ export interface CardServices {
   readonly net: CardNet;
   readonly blk: CardBlk;
   readonly ip: CardIp;
-  /** tokens of requests a reset, crash or removal took away, and forget them */
+  /**
+   * what a reset, crash or removal took away since the last call, and forget it: console bytes
+   * written and never completed, net frames sent and never completed, block request ids
+   */
   detached(): { readonly console: number; readonly net: number; readonly blk: readonly number[] };
 }
 

@@ -10,6 +10,7 @@
 import type { ChoiceSource, Scheduler } from './sim.ts';
 import type { MemPort } from './memory.ts';
 import type { CardVirtioDevice, VopCharDevice, VopHostFactory } from './vop.ts';
+import type { CardServices } from './devices.ts';
 
 export type LifecycleErrno = 'EINVAL' | 'ENOENT' | 'EACCES' | 'EBUSY' | 'ENODEV' | 'EIO' | 'ENOMEM';
 
@@ -168,6 +169,11 @@ export interface MicSystem {
   readonly vop: VopCharDevice;
   /** the virtio devices card N's VOP transport bound, as its drivers use them (empty when no OS runs) */
   cardVirtio(card: number): readonly CardVirtioDevice[];
+  /**
+   * card N's virtio drivers and small services (model/contract/devices.ts): the same object for the
+   * life of the system, following every OS generation of the card
+   */
+  cardServices(card: number): CardServices;
 
   /** OS power management (facts §4.2): PM prepare notifier; EBUSY while a PM transition is in progress */
   pmSuspend(): AttrResult;

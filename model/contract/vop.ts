@@ -76,6 +76,20 @@ export interface CardVirtioError {
 }
 
 /**
+ * What a card driver hears from its device (the virtio core's probe / remove / vring interrupt):
+ *  - live: DRIVER_OK was set after the used-address handshake (queues usable);
+ *  - down: the driver lost the device (a reset handshake started, the transport unbound it, the
+ *    card crashed or was reset); buffers in flight are in `takeDetached` by then. `gone` is true when
+ *    the device will never come back (removal, crash, teardown), false when a reprobe follows;
+ *  - interrupt: the device interrupt ran and collected what the host returned (reap each queue).
+ */
+export interface CardVirtioEvents {
+  live?(): void;
+  down?(gone: boolean): void;
+  interrupt?(): void;
+}
+
+/**
  * A virtio device the card's VOP transport bound (facts §6.3): the small API card drivers use.
  * Buffers are card memory the transport allocates; `add` copies the readable bytes there.
  */
@@ -115,6 +129,8 @@ export interface CardVirtioDevice {
   remove(): boolean;
   /** tokens of buffers the driver took back without a completion (a reset or removal), and forget them */
   takeDetached(): number[];
+  /** hear the device's life and interrupts (optional to use: a poller can reap instead); returns unsubscribe */
+  listen(events: CardVirtioEvents): () => void;
 }
 
 /**

@@ -31,6 +31,8 @@ export interface CardVopDeps {
 export class CardVop {
   /** bound devices by device-page offset */
   readonly bound = new Map<number, CardVdev>();
+  /** the OS's drivers: offered each new device before its probe, so they hear it go live */
+  onAdd: ((dev: CardVdev) => void) | undefined;
 
   constructor(
     private readonly d: CardVopDeps,
@@ -83,6 +85,7 @@ export class CardVop {
     this.bound.set(offset, dev);
     writeField(view, ctrl, c.h2c_vdev_db, h2cDb);
     writeField(view, ctrl, c.vdev, offset + 1);
+    this.onAdd?.(dev);
     dev.probe();
   }
 
@@ -145,17 +148,22 @@ export class CardVop {
   teardown(): void {
     for (const dev of [...this.bound.values()]) {
       writeField(this.d.view, this.dp + dev.offset, deviceDesc.fields.status, 0);
+      this.bound.delete(dev.offset);
+      dev.bound = false;
       dev.unbindLocal();
       this.d.doorbells.free(dev.h2cDb);
       writeField(this.d.view, dev.ctrl, deviceCtrl.fields.h2c_vdev_db, MIC_DB_NONE);
-      this.bound.delete(dev.offset);
     }
   }
 
   /** the card died: nothing is live, nothing is written */
   drop(): void {
-    for (const dev of this.bound.values()) dev.unbindLocal();
+    const devs = [...this.bound.values()];
     this.bound.clear();
+    for (const dev of devs) {
+      dev.bound = false;
+      dev.unbindLocal();
+    }
   }
 
   devices(): CardVdev[] {

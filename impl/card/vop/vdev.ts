@@ -5,7 +5,7 @@
  * and the small virtio-device API card drivers use (add / kick / reap per queue).
  */
 import type {
-  CardCompletion, CardVirtioDevice, CardVirtioError, DriverRing, DriverRingConfig, MemPort, RegisterFile, RingError, Scheduler, UsedOut,
+  CardCompletion, CardVirtioDevice, CardVirtioError, CardVirtioEvents, DriverRing, DriverRingConfig, MemPort, RegisterFile, RingError, Scheduler, UsedOut,
 } from '../../../model/contract.ts';
 import {
   configOffset, ctrlOffset, deviceCtrl, deviceDesc, guestFeaturesOffset, hostFeaturesOffset, MIC_MAGIC, vqConfig, vqConfigOffset, type DescShape,
@@ -66,6 +66,8 @@ export class CardVdev implements CardVirtioDevice {
   /** bumped by every probe and reset: a wait of an older probe does nothing */
   private epoch = 0;
   private readonly out: UsedOut = { head: 0, len: 0, token: 0 };
+  /** replaced, never edited, on (un)subscribe: a firing loop keeps the array it started with */
+  private listeners: readonly CardVirtioEvents[] = [];
 
   constructor(
     private readonly d: CardVdevDeps,
@@ -154,6 +156,8 @@ export class CardVdev implements CardVirtioDevice {
       this.live = true;
       this.setStatus(ACK | DRIVER | DRIVER_OK);
       this.d.sched.trace.record(this.d.who, `device type ${this.type} @${this.offset} live`);
+      const ls = this.listeners;
+      for (let i = 0; i < ls.length; i++) ls[i]!.live?.();
     });
   }
 
@@ -217,6 +221,7 @@ export class CardVdev implements CardVirtioDevice {
     const epoch = ++this.epoch;
     this.live = false;
     this.detachAll();
+    this.fireDown(false);
     const { view } = this.d;
     const c = deviceCtrl.fields;
     writeField(view, this.ctrl, c.host_ack, 0);
@@ -255,6 +260,20 @@ export class CardVdev implements CardVirtioDevice {
   /** the device interrupt (h2c_vdev_db): run every vq's callback (collect what the host returned) */
   interrupt(): void {
     for (let i = 0; i < this.rings.length; i++) this.collect(i);
+    const ls = this.listeners;
+    for (let i = 0; i < ls.length; i++) ls[i]!.interrupt?.();
+  }
+
+  listen(events: CardVirtioEvents): () => void {
+    this.listeners = [...this.listeners, events];
+    return () => {
+      this.listeners = this.listeners.filter((e) => e !== events);
+    };
+  }
+
+  private fireDown(gone: boolean): void {
+    const ls = this.listeners;
+    for (let i = 0; i < ls.length; i++) ls[i]!.down?.(gone);
   }
 
   private collect(vq: number): CardVirtioError | undefined {
@@ -366,5 +385,6 @@ export class CardVdev implements CardVirtioDevice {
     this.epoch++;
     this.live = false;
     this.detachAll();
+    this.fireDown(true);
   }
 }
