@@ -12,6 +12,7 @@ import type {
   DmaAttachOptions,
   DmaCard,
   DmaError,
+  DmaRegisterPort,
   DmaSide,
   MbusDevice,
   MbusDriver,
@@ -31,6 +32,7 @@ import {
 } from '../../model/constants/dma.ts';
 import { DmaEngineImpl } from '../dma/engine.ts';
 import { dmaError } from '../dma/errors.ts';
+import { StoreProbe } from '../memory/store-probe.ts';
 import { MicBusImpl } from './mbus.ts';
 import { ChanImpl, DmaClientImpl, type ChannelMemory } from './client.ts';
 
@@ -68,10 +70,36 @@ export function attachDma(platform: Platform, cardIndex = 0, opts: DmaAttachOpti
     const idx = side === 'host' ? ch : ch - MIC_DMA_CARD_CHAN_FIRST;
     const ringOff = idx * ringStride;
     const statusOff = MIC_MAX_DMA_CHAN * ringStride + idx * MIC_DMA_STATUS_BUF_SIZE;
-    return side === 'host'
+    const cm: ChannelMemory = side === 'host'
       ? { mem: platform.hostMemory, ringAddr: hostBase + ringOff, ringCardAddr: hostCardBase + ringOff, statusCardAddr: hostCardBase + statusOff }
       : { mem: ep.cardMemory, ringAddr: cardBase + ringOff, ringCardAddr: cardBase + ringOff, statusCardAddr: cardBase + statusOff };
+    const pub = opts.publications;
+    if (pub === undefined) return cm;
+    // every descriptor store is a point where the engine may look; reported at its card address
+    const toCard = cm.ringCardAddr - cm.ringAddr;
+    const mem = new StoreProbe(cm.mem, (addr, len) => pub({ kind: 'ring-store', side, channel: ch, addr: addr + toCard, len }));
+    return { ...cm, mem };
   };
+
+  /** with a publication oracle, every register write of a client is a point too (DHPR above all) */
+  const portOf = (side: DmaSide): DmaRegisterPort => {
+    const port = engine.port(side);
+    const pub = opts.publications;
+    if (pub === undefined) return port;
+    return {
+      side,
+      readChan: (ch, reg) => port.readChan(ch, reg),
+      writeChan: (ch, reg, value) => {
+        const e = port.writeChan(ch, reg, value);
+        if (e === undefined) pub({ kind: 'register', side, channel: ch, reg, value: value >>> 0 });
+        return e;
+      },
+      readDcr: () => port.readDcr(),
+      writeDcr: (value) => port.writeDcr(value),
+    };
+  };
+  const hostPort = portOf('host');
+  const cardPort = portOf('card');
 
   const hostIrq = {
     enableIrq: (ch: number) => void ep.regs.write32(BAR4.SICE0, 1 << (8 + ch)),
@@ -88,8 +116,8 @@ export function attachDma(platform: Platform, cardIndex = 0, opts: DmaAttachOpti
     disableIrq: (ch: number) => void (cardIrqLive[ch] = 0),
   };
 
-  const host = new DmaClientImpl('host', cardIndex, (ch) => new ChanImpl(ch, 'host', ringSize, engine.port('host'), memoryOf('host', ch), sched, hostIrq));
-  const card = new DmaClientImpl('card', cardIndex, (ch) => new ChanImpl(ch, 'card', ringSize, engine.port('card'), memoryOf('card', ch), sched, cardIrq));
+  const host = new DmaClientImpl('host', cardIndex, (ch) => new ChanImpl(ch, 'host', ringSize, hostPort, memoryOf('host', ch), sched, hostIrq));
+  const card = new DmaClientImpl('card', cardIndex, (ch) => new ChanImpl(ch, 'card', ringSize, cardPort, memoryOf('card', ch), sched, cardIrq));
 
   const unsubscribe: { host?: () => void; card?: () => void } = {};
 

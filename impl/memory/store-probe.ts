@@ -1,8 +1,9 @@
 /**
  * A MemPort in front of memory the other side reads, that reports every store after it is made
- * and before the next one: the points where the card, which runs at the same time on the real bus
- * with posted writes, could look (DESIGN.md §3, finest granularity). It offers no pin, so every
- * store of the host goes through it. Pure delegation otherwise.
+ * and before the next one: the points where the other side (the card, or the DMA engine reading a
+ * descriptor ring), which runs at the same time on the real bus with posted writes, could look
+ * (DESIGN.md §3, finest granularity). It offers no pin, so every store goes through it. Pure
+ * delegation otherwise.
  */
 import type { MemFault, MemPort } from '../../model/contract.ts';
 

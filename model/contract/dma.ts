@@ -209,7 +209,23 @@ export interface DmaAttachOptions {
   readonly hostAllocBase?: number;
   /** card physical base for the card DMA driver's rings and status buffers (default: 64 MiB below the top of GDDR) */
   readonly cardAllocBase?: number;
+  /**
+   * Called after every store a client makes into its channel's descriptor ring and after every
+   * register write it makes, before the next one (DESIGN.md §3, the finest granularity): the engine
+   * runs at the same time on the real bus, so each call is a point where it could look. A
+   * publication oracle checks there that what the engine would read is complete. Setting it routes
+   * every descriptor store through a probe (no pinned fast path); unset (the default), runs stay
+   * cheap. The callback must not call the client.
+   */
+  readonly publications?: (point: DmaPublication) => void;
 }
+
+/** a point where the engine may look (DmaAttachOptions.publications) */
+export type DmaPublication =
+  /** a client's store into the descriptor ring of its channel: card physical address, bytes */
+  | { readonly kind: 'ring-store'; readonly side: DmaSide; readonly channel: number; readonly addr: number; readonly len: number }
+  /** a client's register write, after it reached the engine (DHPR announces descriptors, DRAR_HI programs the ring) */
+  | { readonly kind: 'register'; readonly side: DmaSide; readonly channel: number; readonly reg: DmaChanReg; readonly value: number };
 
 /** what attachDma wires on one card */
 export interface DmaCard {

@@ -8,6 +8,7 @@ import { channelConformance } from './conformance.prop.ts';
 import { channelTransitions } from './transitions.prop.ts';
 import { ringCapacity } from './capacity.prop.ts';
 import { reentrant } from './reentrant.prop.ts';
+import { dmaPublication } from './publication.prop.ts';
 
 /** the dma properties, in the order they run */
-export const properties: readonly PropertyDef[] = [exactlyOnce, dataExact, fenceOrder, ownership, errorsHaltAndRecover, channelConformance, channelTransitions, ringCapacity, reentrant];
+export const properties: readonly PropertyDef[] = [exactlyOnce, dataExact, fenceOrder, ownership, errorsHaltAndRecover, channelConformance, channelTransitions, ringCapacity, reentrant, dmaPublication];

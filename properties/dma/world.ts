@@ -2,7 +2,7 @@
  * Builds a DMA test world from an Implementation: one platform (one card) on a scheduler whose
  * interleaving choices come from fast-check values, with the DMA stack attached.
  */
-import type { DmaCard, DmaChan, DmaError, DmaSide, Implementation, Platform, Scheduler } from '../../model/contract.ts';
+import type { DmaAttachOptions, DmaCard, DmaChan, DmaError, DmaSide, Implementation, Platform, Scheduler } from '../../model/contract.ts';
 import { channelOwner } from '../../model/constants/dma.ts';
 import { choicesFrom } from '../choices.ts';
 
@@ -20,10 +20,10 @@ export function isDmaError(x: unknown): x is DmaError {
   return typeof x === 'object' && x !== null && (x as { kind?: unknown }).kind === 'dma-error';
 }
 
-export function buildWorld(impl: Implementation, choices: readonly number[], ringSize?: number): DmaWorld {
+export function buildWorld(impl: Implementation, choices: readonly number[], ringSize?: number, extra: DmaAttachOptions = {}): DmaWorld {
   const sched = impl.sim!.createScheduler({ seed: 1, choices: choicesFrom(choices), trace: false });
   const platform = impl.pcie!.createPlatform({ scheduler: sched, cards: 1 });
-  const dma = impl.dma!.attachDma(platform, 0, ringSize === undefined ? {} : { ringSize });
+  const dma = impl.dma!.attachDma(platform, 0, ringSize === undefined ? extra : { ...extra, ringSize });
   if (isDmaError(dma)) throw new Error(`attachDma failed: ${dma.detail}`);
   return { platform, sched, dma };
 }
