@@ -3,7 +3,7 @@
  * implementation). Exit codes: 0 success, 1 a property failed, 2 bad usage or input.
  */
 import { parseArgs } from 'node:util';
-import { formatFailure, recordFailure, runGate, runProperty, type PropertyDef, type PropertyResult } from '../properties/harness.ts';
+import type { PropertyDef } from '../properties/harness.ts';
 import { configFromEnv, ConfigError, type RunConfig, type Tier } from '../properties/config.ts';
 
 // The suite and the implementation load lazily, so `micvop help` and usage errors work even when
@@ -13,10 +13,10 @@ const systems = async () => import('../properties/systems.ts');
 
 class ImplementationError extends Error {}
 
-import { accessSync, constants as fsConstants, writeFileSync } from 'node:fs';
-import { dirname, resolve as resolvePath } from 'node:path';
 import { UsageError } from './errors.ts';
-import { junitXml } from './junit.ts';
+import { verify, type CliContext } from './verify.ts';
+import { replay } from './replay.ts';
+import { merge } from './merge.ts';
 
 export { UsageError };
 
@@ -24,8 +24,14 @@ const HELP = `micvop — verify a virtio-over-PCIe (Intel MIC X100) implementati
 
 usage:
   micvop verify [--impl PATH] [--only ID,...] [--area AREA,...] [--tier quick|deep]
-                [--seed N] [--runs N] [--no-shrink] [--json] [--junit FILE]
-      run the property suite (default: all properties, quick tier, reference implementation)
+                [--seed N] [--runs N] [--no-shrink] [--shard I/N] [--json [FILE|-]]
+                [--junit FILE] [--failures DIR|off]
+      run the property suite (default: all properties, quick tier, reference implementation);
+      a failing property writes <id>-<seed>.json and .md into ./micvop-failures/ (or DIR)
+  micvop merge A.json B.json ... [--json [FILE|-]]
+      combine the --json reports of the shards into one (exit 1 when any property failed)
+  micvop replay FILE.json [--impl PATH] [--json] [--trace]
+      replay a failure file: the same counterexample, error and trace, byte for byte
   micvop replay ID --seed N [--path P] [--impl PATH]
       re-run one property with the seed (and path) a failure printed
   micvop list [--json]
@@ -35,7 +41,7 @@ usage:
       (what npm start runs)
   micvop help
 
-environment: MICVOP_TIER, MICVOP_SEED, MICVOP_PATH, MICVOP_RUNS, MICVOP_IMPL (see README.md)
+environment: MICVOP_TIER, MICVOP_SEED, MICVOP_PATH, MICVOP_RUNS, MICVOP_IMPL, MICVOP_FAILURES (see README.md)
 exit codes: 0 ok, 1 a property failed, 2 bad usage or input
 `;
 
@@ -88,86 +94,7 @@ function runConfig(values: { tier?: string; seed?: string; runs?: string; path?:
   return { tier, seed: intFlag('seed', values.seed) ?? env.seed, runs: intFlag('runs', values.runs) ?? env.runs, path };
 }
 
-async function verify(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      impl: { type: 'string' },
-      only: { type: 'string' },
-      area: { type: 'string' },
-      tier: { type: 'string' },
-      seed: { type: 'string' },
-      runs: { type: 'string' },
-      'no-shrink': { type: 'boolean' },
-      json: { type: 'boolean' },
-      junit: { type: 'string' },
-    },
-  });
-  if (values.junit === '') throw new UsageError('--junit needs a file name');
-  if (values.junit !== undefined) {
-    // refuse an unwritable report location before running anything
-    try {
-      accessSync(dirname(resolvePath(values.junit)), fsConstants.W_OK);
-    } catch {
-      throw new UsageError(`cannot write --junit file "${values.junit}": its directory does not exist or is not writable`);
-    }
-  }
-  const cfg = { ...runConfig(values), ...(values['no-shrink'] ? { noShrink: true } : {}) };
-  if (cfg.runs !== undefined && cfg.runs < 1) throw new UsageError('--runs must be >= 1');
-  const ref = values.impl ?? process.env.MICVOP_IMPL ?? 'reference';
-  const impl = await loadImpl(ref);
-  const defs = await select(values.only, values.area);
-  const results: PropertyResult[] = [];
-  for (const def of defs) {
-    const r = await runGate(def, impl, cfg, ref);
-    results.push(r);
-    if (!values.json) {
-      const tag = r.status === 'passed' ? 'ok  ' : r.status === 'skipped' ? 'skip' : 'FAIL';
-      out(`${tag} ${def.id}  (${r.numRuns} runs, ${r.ms.toFixed(0)} ms)${r.reason ? `  ${r.reason}` : ''}`);
-      if (r.status === 'failed') {
-        out(formatFailure(r).replace(/^/gm, '     '));
-        const file = recordFailure(r);
-        if (file) out(`     recorded: ${file}`);
-      }
-    }
-  }
-  const failed = results.filter((r) => r.status === 'failed').length;
-  const skipped = results.filter((r) => r.status === 'skipped').length;
-  const passed = results.length - failed - skipped;
-  if (values.junit !== undefined) {
-    try {
-      writeFileSync(values.junit, junitXml(impl.name, results, formatFailure));
-    } catch (e) {
-      throw new UsageError(`cannot write --junit file "${values.junit}": ${(e as Error).message}`);
-    }
-  }
-  if (values.json) out(JSON.stringify({ implementation: impl.name, tier: cfg.tier, results }, null, 2));
-  else out(`${passed} passed, ${failed} failed, ${skipped} skipped`);
-  return failed > 0 ? 1 : 0;
-}
-
-async function replay(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: true,
-    options: { seed: { type: 'string' }, path: { type: 'string' }, impl: { type: 'string' }, runs: { type: 'string' } },
-  });
-  if (positionals.length !== 1) throw new UsageError('replay needs exactly one property id');
-  if (values.seed === undefined) throw new UsageError('replay needs --seed (printed by the failing run)');
-  const def = (await select(positionals[0], undefined))[0]!;
-  const cfg = runConfig(values);
-  const ref = values.impl ?? process.env.MICVOP_IMPL ?? 'reference';
-  const impl = await loadImpl(ref);
-  const r = await runProperty(def, impl, cfg, ref);
-  if (r.status === 'failed') {
-    out(formatFailure(r));
-    return 1;
-  }
-  out(`${def.id}: ${r.status}${r.reason ? ` (${r.reason})` : ''} with seed ${r.seed}${cfg.path ? ` path ${cfg.path}` : ''} — the failure does not reproduce`);
-  return r.status === 'passed' ? 0 : 1;
-}
+const context: CliContext = { loadImpl, select, runConfig };
 
 async function list(argv: string[]): Promise<number> {
   const { allProperties, areas } = await suite();
@@ -188,9 +115,11 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (cmd) {
       case 'verify':
-        return await verify(rest);
+        return await verify(rest, context);
       case 'replay':
-        return await replay(rest);
+        return await replay(rest, context);
+      case 'merge':
+        return await merge(rest);
       case 'list':
         return await list(rest);
       case 'demo':

@@ -9,6 +9,9 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Capability, Implementation } from '../model/contract.ts';
 import { DEEP_FACTOR, DEFAULT_QUICK_RUNS, stableSeed, type RunConfig } from './config.ts';
+import { instrument, type Instrumented } from './report/instrument.ts';
+import { callerFile, readableSteps, trimStack } from './report/readable.ts';
+import { failuresOf } from './report/failure-file.ts';
 
 export interface PropertyDef {
   /** stable dotted id, e.g. "memory.flat" */
@@ -23,6 +26,8 @@ export interface PropertyDef {
   readonly runs?: number;
   /** a fast-check property over the implementation */
   readonly build: (impl: Implementation) => fc.IRawProperty<any, boolean>;
+  /** the file that defines it, relative to the package (defineProperty fills it in) */
+  readonly file?: string;
 }
 
 export type PropertyStatus = 'passed' | 'failed' | 'skipped';
@@ -39,13 +44,24 @@ export interface PropertyResult {
   /** one command that replays exactly this run */
   readonly replay?: string;
   readonly ms: number;
+  /** simulated commands the run executed (scheduler steps that ran an event, plus those counted) */
+  readonly commands?: number;
+  /** the shrunk counterexample, one readable step per line */
+  readonly steps?: readonly string[];
+}
+
+/** how runProperty instruments the implementation (the failure-file replay wants traces on) */
+export interface RunHooks {
+  readonly forceTrace?: boolean;
+  /** called with the instrumented implementation before the property is built */
+  readonly onInstrumented?: (ins: Instrumented) => void;
 }
 
 export function defineProperty(def: PropertyDef): PropertyDef {
   if (!/^[a-z][a-zA-Z0-9]*(\.[a-z0-9][a-zA-Z0-9]*)+$/.test(def.id)) {
     throw new Error(`property id "${def.id}" must be dotted lower camel case`);
   }
-  return def;
+  return def.file !== undefined ? def : { ...def, file: callerFile() };
 }
 
 export function missingCapabilities(def: PropertyDef, impl: Implementation): Capability[] {
@@ -74,6 +90,7 @@ export async function runProperty(
   impl: Implementation,
   cfg: RunConfig,
   implRef: string = impl.name,
+  hooks: RunHooks = {},
 ): Promise<PropertyResult> {
   const missing = missingCapabilities(def, impl);
   if (missing.length > 0) {
@@ -83,16 +100,20 @@ export async function runProperty(
   const numRuns = cfg.path !== undefined ? 1 : runCount(def, cfg);
   const params: fc.Parameters<unknown> = { seed, numRuns, endOnFailure: cfg.noShrink === true };
   if (cfg.path !== undefined) params.path = cfg.path;
+  const ins = instrument(impl, { forceTrace: hooks.forceTrace === true });
+  hooks.onInstrumented?.(ins);
   const t0 = performance.now();
   let details: fc.RunDetails<unknown>;
   try {
-    details = await fc.check(def.build(impl), params);
+    details = await fc.check(def.build(ins.impl), params);
   } catch (e) {
     const ms = performance.now() - t0;
-    return { id: def.id, status: 'failed', seed, numRuns, error: `property crashed while building or running: ${String((e as Error)?.stack ?? e)}`, replay: replayCommand(def.id, seed, cfg.path, implRef), ms };
+    const error = trimStack(`property crashed while building or running: ${String((e as Error)?.stack ?? e)}`);
+    return { id: def.id, status: 'failed', seed, numRuns, error, replay: replayCommand(def.id, seed, cfg.path, implRef), ms, commands: ins.commands(), steps: [] };
   }
   const ms = performance.now() - t0;
-  if (!details.failed) return { id: def.id, status: 'passed', seed, numRuns: details.numRuns, ms };
+  const commands = ins.commands();
+  if (!details.failed) return { id: def.id, status: 'passed', seed, numRuns: details.numRuns, ms, commands };
   const path = details.counterexamplePath ?? undefined;
   const err = details.errorInstance;
   return {
@@ -102,16 +123,19 @@ export async function runProperty(
     path,
     numRuns: details.numRuns,
     counterexample: details.counterexample ? fc.stringify(details.counterexample) : undefined,
-    error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+    error: trimStack(err instanceof Error ? (err.stack ?? err.message) : String(err)),
     replay: replayCommand(def.id, seed, path, implRef),
     ms,
+    commands,
+    steps: readableSteps(details.counterexample as unknown[] | null),
   };
 }
 
 export function formatFailure(r: PropertyResult): string {
   return [
     `property ${r.id} FAILED (seed ${r.seed}${r.path ? `, path ${r.path}` : ''}, after ${r.numRuns} runs)`,
-    r.counterexample !== undefined ? `counterexample: ${truncate(r.counterexample, 4000)}` : '',
+    r.steps !== undefined && r.steps.length > 0 ? `counterexample, step by step:\n${r.steps.map((l) => `  ${truncate(l, 400)}`).join('\n')}` : '',
+    r.counterexample !== undefined && !(r.steps !== undefined && r.steps.length > 0) ? `counterexample: ${truncate(r.counterexample, 4000)}` : '',
     r.error ? `error: ${truncate(r.error, 4000)}` : '',
     `replay: ${r.replay}`,
     `   or: MICVOP_SEED=${r.seed}${r.path ? ` MICVOP_PATH=${r.path}` : ''} npx vitest run --project properties -t '${r.id}'`,
@@ -148,9 +172,14 @@ export function recordedSeeds(id: string, dir: string = SEEDS_DIR): RecordedSeed
   return out;
 }
 
-/** Writes a failure to fixtures/seeds/ so it replays first from now on (MICVOP_NO_RECORD=1 disables). */
-export function recordFailure(r: PropertyResult, dir: string = SEEDS_DIR): string | undefined {
+/**
+ * Writes a failure of the reference to fixtures/seeds/ so it replays first from now on
+ * (MICVOP_NO_RECORD=1 disables). Never under CI=true (nothing is written into the package there) and
+ * never for another implementation (its failures go to the failure files only).
+ */
+export function recordFailure(r: PropertyResult, dir: string = SEEDS_DIR, implRef: string = 'reference'): string | undefined {
   if (r.status !== 'failed' || r.seed === undefined || process.env.MICVOP_NO_RECORD === '1') return undefined;
+  if (implRef !== 'reference' || process.env.CI === 'true' || process.env.CI === '1') return undefined;
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${r.id}.${r.seed}.json`);
   const rec: RecordedSeed = { property: r.id, seed: r.seed, ...(r.path ? { path: r.path } : {}), note: 'recorded by the harness on failure' };
@@ -159,15 +188,32 @@ export function recordFailure(r: PropertyResult, dir: string = SEEDS_DIR): strin
 }
 
 /**
- * Runs a property the way the gate does: every recorded failure seed of it replays first (a
- * regression shows as that seed failing), then the configured run.
+ * Runs a property the way the gate does: every recorded failure seed of it (fixtures/seeds) and every
+ * failure file of it against this implementation (`failuresDir`) replays first (a regression shows as
+ * that seed failing), then the configured run. The commands of the replays count in the result.
  */
-export async function runGate(def: PropertyDef, impl: Implementation, cfg: RunConfig, implRef: string = impl.name, seedsDir: string = SEEDS_DIR): Promise<PropertyResult> {
+export async function runGate(
+  def: PropertyDef,
+  impl: Implementation,
+  cfg: RunConfig,
+  implRef: string = impl.name,
+  seedsDir: string = SEEDS_DIR,
+  failuresDir?: string,
+): Promise<PropertyResult> {
+  let commands = 0;
+  let ms = 0;
   if (cfg.path === undefined && cfg.seed === undefined) {
-    for (const rec of recordedSeeds(def.id, seedsDir)) {
+    const recorded: { seed: number; path?: string; what: string }[] = recordedSeeds(def.id, seedsDir).map((r) => ({ seed: r.seed, path: r.path, what: 'recorded seed' }));
+    if (failuresDir !== undefined) {
+      for (const f of failuresOf(def.id, implRef, failuresDir)) recorded.push({ seed: f.seed, path: f.path ?? undefined, what: 'failure file of seed' });
+    }
+    for (const rec of recorded) {
       const r = await runProperty(def, impl, { ...cfg, seed: rec.seed, path: rec.path }, implRef);
-      if (r.status !== 'passed') return r.status === 'failed' ? { ...r, error: `recorded seed ${rec.seed} fails again\n${r.error ?? ''}` } : r;
+      commands += r.commands ?? 0;
+      ms += r.ms;
+      if (r.status !== 'passed') return r.status === 'failed' ? { ...r, error: `${rec.what} ${rec.seed} fails again\n${r.error ?? ''}` } : r;
     }
   }
-  return runProperty(def, impl, cfg, implRef);
+  const r = await runProperty(def, impl, cfg, implRef);
+  return commands === 0 && ms === 0 ? r : { ...r, ms: r.ms + ms, commands: (r.commands ?? 0) + commands };
 }

@@ -23,6 +23,7 @@ import { applyOp, resultText, showOp } from './ops.ts';
 import { CARD_MEMORY } from './conformance.prop.ts';
 import { declaredTransitions, shortestCover, statesOf, transitionOf, type Cover } from './paths.ts';
 import { coverage, report } from './coverage.ts';
+import { noteCoverage } from '../report/coverage.ts';
 import { eventOp } from './event-ops.ts';
 
 /** the commands that move the host or the card; attribute writes do not concern the daemon */
@@ -101,8 +102,9 @@ export const exhaustiveDaemonBoot = defineProperty({
           throw new Error(`path for "${p.id}" [${p.events.map((e) => showOp(eventOp(e))).join(', ')}]: ${(err as Error).message}`);
         }
       }
-      const cov = coverage(declaredTransitions(daemonBootMachine), reached, DAEMON_UNREACHABLE);
       const states = statesOf(reached);
+      noteCoverage(daemonBootMachine, { states, transitions: reached });
+      const cov = coverage(declaredTransitions(daemonBootMachine), reached, DAEMON_UNREACHABLE);
       report(
         'daemon-boot',
         `${states.size}/${Object.keys(daemonBootMachine.root.states).length} states, ${cov.figure}; ${cover.paths.length} xstate/graph shortest paths over ${cover.vertices} composed snapshots (traversal ${cover.ms.toFixed(0)} ms), all replayed${cov.unreachableLines}`,

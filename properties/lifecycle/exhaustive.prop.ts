@@ -22,6 +22,7 @@ import { BAD_FILES, firmwareFiles, FIRMWARE_NAME } from '../../fixtures/images/c
 import { cardStateCover, cardStateKey, declaredTransitions, shortestCover, simplePaths, takenTransition, type Cover, type CoverPath } from './paths.ts';
 import { CARD_MEMORY, conformStep } from './conformance.prop.ts';
 import { coverage, report } from './coverage.ts';
+import { noteCoverage } from '../report/coverage.ts';
 import { eventOp } from './event-ops.ts';
 
 /**
@@ -81,6 +82,7 @@ export const exhaustiveCardState = defineProperty({
           throw new Error(`path for ${p.id} [${p.events.map((e) => ('value' in e ? `${e.type}=${JSON.stringify(e.value)}` : e.type)).join(', ')}]: ${(err as Error).message}`);
         }
       }
+      noteCoverage(cardStateMachine, { states, transitions: reached });
       const all = Object.keys(cardStateMachine.root.states);
       if (states.size !== all.length) throw new Error(`states never reached: ${all.filter((s) => !states.has(s)).join(', ')}`);
       const cov = coverage(declaredTransitions(cardStateMachine), reached, CARD_STATE_UNREACHABLE);
@@ -212,6 +214,7 @@ export const exhaustiveCardSide = defineProperty({
           snap = to;
         });
       }
+      noteCoverage(cardSideMachine, { states, transitions: reached });
       const all = Object.keys(cardSideMachine.root.states);
       if (states.size !== all.length) throw new Error(`card-side states never reached: ${all.filter((s) => !states.has(s)).join(', ')}`);
       const cov = coverage(declaredTransitions(cardSideMachine), reached, {});

@@ -56,7 +56,8 @@ export interface MutantOutcome {
 export async function runMutant(root: string, m: Mutant, timeoutMs = 240_000): Promise<MutantOutcome> {
   const dir = mutatedCopy(root, m);
   try {
-    const args = ['cli/bin.mjs', 'verify', '--only', m.kills.join(','), '--json', '--no-shrink'];
+    // no failure files: the meta-test only needs to know which properties failed
+    const args = ['cli/bin.mjs', 'verify', '--only', m.kills.join(','), '--json', '--no-shrink', '--failures', 'off'];
     if (m.runs !== undefined) args.push('--runs', String(m.runs));
     const env: NodeJS.ProcessEnv = { ...process.env, MICVOP_NO_RECORD: '1', MICVOP_TIER: 'quick' };
     delete env.MICVOP_SEED;
@@ -79,13 +80,13 @@ export async function runMutant(root: string, m: Mutant, timeoutMs = 240_000): P
     const wallMs = performance.now() - t0;
     const statuses: Record<string, string> = {};
     const timings: Record<string, { ms: number; runs: number }> = {};
-    const at = stdout.indexOf('{\n  "implementation"');
+    const at = stdout.indexOf('{\n  "impl"');
     if (at >= 0) {
       try {
-        const parsed = JSON.parse(stdout.slice(at)) as { results: { id: string; status: string; ms: number; numRuns: number }[] };
-        for (const r of parsed.results) {
+        const parsed = JSON.parse(stdout.slice(at)) as { properties: { id: string; status: string; durationMs: number; runs: number }[] };
+        for (const r of parsed.properties) {
           statuses[r.id] = r.status;
-          timings[r.id] = { ms: r.ms, runs: r.numRuns };
+          timings[r.id] = { ms: r.durationMs, runs: r.runs };
         }
       } catch {
         /* reported through output below */

@@ -28,6 +28,7 @@ import { defineProperty } from '../harness.ts';
 import { choicesFrom, interleaving } from '../choices.ts';
 import { declaredTransitions, takenTransition } from '../lifecycle/paths.ts';
 import { coverage } from '../lifecycle/coverage.ts';
+import { noteCoverage } from '../report/coverage.ts';
 import { bootedWorld, VopWorld } from './world.ts';
 import {
   addBad, addValid, assertDevice, breakProbe, checkCalls, deafenCard, describe, diffDevice, ENTRY, expectedDevice,
@@ -411,6 +412,7 @@ export const vopExhaustive = defineProperty({
       const t0 = performance.now();
       for (const plan of cover.plans) replay(impl, plan, choices, tally);
       const ms = performance.now() - t0;
+      noteCoverage(vopDeviceMachine, tally);
       const missing = VOP_DEVICE_STATES.filter((s) => !tally.states.has(s));
       if (missing.length > 0) throw new Error(`states never reached on the system: ${missing.join(', ')}`);
       const cov = coverage(declaredTransitions(vopDeviceMachine), tally.transitions, VOP_DEVICE_UNREACHABLE);
