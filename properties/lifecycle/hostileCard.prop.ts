@@ -13,7 +13,8 @@
  *   write, state kept); a shutdown request with an invalid h2c_shutdown_db is the "no doorbell"
  *   case (nothing happens); invalid statuses and empty doorbells are ignored; and until the first
  *   raw write the state, shutdown_status and daemon writes equal the composed model.
- * Source: facts §1.4, §1.5, §3.2, §4.1, §5.1, §5.3, §6.4; DESIGN.md §6 "Hostile input"
+ * Source: facts §1.4, §1.5, §3.2, §4.1, §5.1, §5.3, §6.4; NOTIF-04 (empty doorbells are harmless);
+ *   DESIGN.md §6 "Hostile input"
  * Level: system
  */
 import fc from 'fast-check';
@@ -103,7 +104,7 @@ const showHostile = (h: Hostile): string => JSON.stringify(h);
 export const lifecycleHostileCard = defineProperty({
   id: 'lifecycle.hostileCard',
   claim: 'a malicious card (SPAD2, bootparam, ctrl fields, doorbells) never makes the host throw, loop, ring an invalid doorbell, touch BAR0 outside the granted ranges or leave the modelled states',
-  source: 'facts §1.4, §1.5, §3.2, §4.1, §5.1, §5.3, §6.4; DESIGN.md §6',
+  source: 'facts §1.4, §1.5, §3.2, §4.1, §5.1, §5.3, §6.4; NOTIF-04; DESIGN.md §6',
   level: 'system',
   requires: ['system'],
   runs: 500,

@@ -6,7 +6,8 @@
  *   chains, random driver/device interleavings and indices starting near 65535; with the rings'
  *   areas pinned or reached through the ports' methods, and with steps that remap the windows and
  *   migrate the pages under the rings (every pin loses its lease, no byte changes).
- * Source: RING-13, RING-15, RING-19, RING-10/11 (indirect); facts §6.2 (MIC windows)
+ * Source: RING-13, RING-15, RING-18 (completions in any order, matched by head), RING-19,
+ *   RING-10/11 (indirect), ORD-04 (the device fetches only published chains); facts §6.2 (MIC windows)
  * Level: component
  */
 import fc from 'fast-check';
@@ -16,7 +17,7 @@ import { runTraffic, trafficInput } from './traffic.ts';
 export const conservation = defineProperty({
   id: 'ring.conservation',
   claim: 'every available head is fetched once with its own buffers, returned used exactly once, and never reused while in flight',
-  source: 'RING-13, RING-15, RING-19; facts §6.2',
+  source: 'RING-13, RING-15, RING-18, RING-19, ORD-04; facts §6.2',
   level: 'component',
   requires: ['memory', 'ring'],
   runs: 150,

@@ -7,7 +7,7 @@
  *   checks come in that order; a ring that is accepted reports the size it was given and starts
  *   both indices at the start index; the driver side zeroes its descriptor table and avail ring
  *   at setup (RING-20) and the device side writes neither (RING-07).
- * Source: RING-01, RING-02, RING-07, RING-13, RING-20
+ * Source: RING-01, RING-02, RING-03 (areas placed apart, one writer each), RING-07, RING-13, RING-20
  * Level: unit
  */
 import fc from 'fast-check';
@@ -44,7 +44,7 @@ function expected(p: RingPlacement): 'queue-size' | 'area-misaligned' | 'bad-req
 export const ringPlacement = defineProperty({
   id: 'ring.placement',
   claim: 'a ring placement is accepted exactly when its size is a power of two in 1..32768, its areas are aligned and its start index is a u16; otherwise the first broken rule\'s code, and nothing written',
-  source: 'RING-01, RING-02, RING-13',
+  source: 'RING-01, RING-02, RING-03, RING-13',
   level: 'unit',
   requires: ['ring', 'memory'],
   runs: 300,

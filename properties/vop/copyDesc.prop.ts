@@ -8,7 +8,9 @@
  *   the read-only mmap) equals the chains the host has fetched and completed, and across vdev
  *   resets and card resets every buffer the card posted comes back exactly once: completed or
  *   detached, never both, never twice. With and without the DMA engine.
- * Source: facts §6.4, §6.5 COPY_DESC steps 1–5, §6.6; RING-15, RING-16, RING-19, RESET-03
+ * Source: facts §6.4, §6.5 COPY_DESC steps 1–5, §6.6; RING-06 (a chain is a byte stream whatever its
+ *   descriptors), RING-15, RING-16, RING-19, RESET-02 (buffers detached only after the reset
+ *   handshake: never completed too), RESET-03
  * Level: system
  */
 import fc from 'fast-check';
@@ -254,7 +256,7 @@ class Run {
 export const vopCopyDesc = defineProperty({
   id: 'vop.copyDesc',
   claim: 'COPY_DESC moves chains as byte streams in the documented order, resumes partial chains at the byte, completes with the bytes written, and every posted buffer comes back exactly once across resets',
-  source: 'facts §6.4, §6.5 COPY_DESC, §6.6; RING-15, RING-16, RING-19, RESET-03',
+  source: 'facts §6.4, §6.5 COPY_DESC, §6.6; RING-06, RING-15, RING-16, RING-19, RESET-02, RESET-03',
   level: 'system',
   requires: ['system', 'memory'],
   runs: 25,
