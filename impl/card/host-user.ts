@@ -17,6 +17,11 @@ const IOV_AT = 0x2000;
 export const USER_DATA = 0x10000;
 const USER_SIZE = 0x100000 + USER_DATA;
 
+/** the devices as mpssd offers them (facts §8.2; config_len as impl/daemon/devices.ts) */
+export const CONSOLE: VirtioDeviceSpec = { type: 3, numVq: 2, num: 128, featureLen: 4, configLen: 12 };
+export const NET: VirtioDeviceSpec = { type: 1, numVq: 2, num: 128, featureLen: 4, configLen: 12 };
+export const BLOCK: VirtioDeviceSpec = { type: 2, numVq: 1, num: 128, featureLen: 4, configLen: 60 };
+
 /** the desc block of ADD_DEVICE: header, vqconfigs with num, host feature bitmap, config bytes */
 export function descBlock(spec: VirtioDeviceSpec, features = 0, config?: Uint8Array): Uint8Array {
   const shape = { numVq: spec.numVq, featureLen: spec.featureLen, configLen: spec.configLen };

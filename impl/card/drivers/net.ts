@@ -13,7 +13,7 @@ import type { DriverUpcalls } from './upcalls.ts';
 
 export const NET_RX_VQ = 0;
 export const NET_TX_VQ = 1;
-/** receive buffers kept posted (the ring's 128 entries) */
+/** receive buffers posted until the ring is full (two descriptors each: 64 in 128 entries) */
 const RX_POSTED = 128;
 const RX_LENS: readonly number[] = Object.freeze([virtioNetHdr.size, MAX_NET_PKT_SIZE]);
 const NOTHING: readonly Uint8Array[] = Object.freeze([]);
