@@ -39,6 +39,9 @@ usage:
   micvop demo [--seed N]
       boot a reference system and narrate it: boot, OSPM suspend/resume, a card panic
       (what npm start runs)
+  micvop models [--trace]
+      every XState machine of model/machines/ as a Mermaid state diagram; --trace (or
+      --requirements): each requirement id and facts section with the properties citing it
   micvop help
 
 environment: MICVOP_TIER, MICVOP_SEED, MICVOP_PATH, MICVOP_RUNS, MICVOP_IMPL, MICVOP_FAILURES (see README.md)
@@ -124,6 +127,8 @@ export async function main(argv: string[]): Promise<number> {
         return await list(rest);
       case 'demo':
         return await (await import('./demo.ts')).demo(rest);
+      case 'models':
+        return await (await import('./models.ts')).models(rest, out);
       case undefined:
       case 'help':
       case '--help':

@@ -10,7 +10,9 @@
  * requirements document's own sections, a virtio or PCI specification.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { allMutants } from '../../fixtures/mutants/index.ts';
 import {
   FACTS_SECTIONS,
   FACTS_SECTION_IDS,
@@ -234,4 +236,11 @@ export function traceMarkdown(rows: readonly TraceRow[]): string {
     ...facts.map((r) => `| ${r.ref} | ${cell(r.says)} | ${list(r.properties)} | ${list(r.bugs)} | ${r.bugsCaught} |`),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** the traceability table of this repository as markdown (`micvop models --trace`) */
+export function repositoryTraceMarkdown(root: string = repoRoot): string {
+  return traceMarkdown(traceTable(scanPropertyCitations(root), allMutants));
 }
