@@ -21,8 +21,8 @@ function config(capacity: number, segMax: number): Uint8Array {
   return c;
 }
 
-function booted(opts: { capacity?: number; segMax?: number; features?: number; console?: boolean } = {}) {
-  const sys = createReferenceSystem({ trace: false });
+function booted(opts: { capacity?: number; segMax?: number; features?: number; console?: boolean; dma?: boolean } = {}) {
+  const sys = createReferenceSystem({ trace: false, dma: opts.dma ?? false });
   expect(sys.writeAttr(0, 'state', 'boot')).toEqual({ ok: true });
   sys.settle();
   const host = new HostUser(sys);
@@ -68,8 +68,8 @@ describe('card block driver over the host char device', () => {
     expect([b.svc.blk.segMax, b.svc.blk.readOnly]).toEqual([0, true]);
   });
 
-  test('write then read a sector; headers and data split into descriptors as asked arrive the same', () => {
-    const { svc, serve } = booted();
+  test.each([false, true])('write then read a sector; headers and data split into descriptors as asked arrive the same (DMA %s)', (dma) => {
+    const { svc, serve } = booted({ dma });
     const data = Uint8Array.from({ length: 1024 }, (_, i) => (i * 7 + 1) & 0xff);
     const got: BlkCompletion[] = [];
     const id = svc.blk.submit({ type: 'out', sector: 5, data }, (c) => got.push(c), { headerCut: 5, data: [100, 412, 512] });

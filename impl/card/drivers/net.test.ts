@@ -15,8 +15,8 @@ const TX_HDR = hex('00 00 0000 0000 0000 0000');
 const CARD_MAC = '024d49430000';
 const HOST_MAC = '0a0b0c0d0e0f';
 
-function booted() {
-  const sys = createReferenceSystem({ trace: false });
+function booted(dma = false) {
+  const sys = createReferenceSystem({ trace: false, dma });
   expect(sys.writeAttr(0, 'cmdline', 'clocksource=tsc ifcfg=static;address,172.31.1.1;netmask,255.255.255.0')).toEqual({ ok: true });
   expect(sys.writeAttr(0, 'state', 'boot')).toEqual({ ok: true });
   sys.settle();
@@ -57,8 +57,8 @@ describe('card net driver and IPv4 responder over the host char device', () => {
     expect(svc.net.live).toBe(true);
   });
 
-  test('ARP request → reply, ICMP echo → reply, UDP echo → reply, byte for byte', () => {
-    const { svc, toCard, fromCard } = booted();
+  test.each([false, true])('ARP request → reply, ICMP echo → reply, UDP echo → reply, byte for byte (DMA %s)', (dma) => {
+    const { svc, toCard, fromCard } = booted(dma);
     toCard(ARP_REQUEST);
     expect(toHex(fromCard())).toBe(toHex(ARP_REPLY));
     toCard(PING);
