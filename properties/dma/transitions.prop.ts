@@ -13,6 +13,7 @@ import type { DmaSide } from '../../model/contract.ts';
 import { DMA_PREP_INTERRUPT } from '../../model/constants/dma.ts';
 import { dmaChannelMachine, type DmaChannelEvent } from '../../model/machines/dma-channel.ts';
 import { defineProperty } from '../harness.ts';
+import { noteCoverage } from '../report/coverage.ts';
 import { CONF_RING, apply, descriptorsOf, makeRig, type SubmitShape } from './channelDriver.ts';
 import { buildWorld } from './world.ts';
 
@@ -72,6 +73,9 @@ export const channelTransitions = defineProperty({
             for (const t of rig.taken) taken.add(t);
           }
         }
+        // "from:EVENT:to": the states are both ends of the transitions taken
+        const states = [...taken].flatMap((t) => [t.split(':')[0]!, t.split(':')[2]!]);
+        noteCoverage(dmaChannelMachine, { states, transitions: [...taken].filter((t) => declared.has(t)) }, { transitions: declared.size });
         const missing = [...declared].filter((t) => !taken.has(t));
         if (missing.length > 0) throw new Error(`channel ${ch}: transitions never exercised: ${missing.join(', ')}`);
       }

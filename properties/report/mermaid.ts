@@ -35,7 +35,7 @@ function irqTarget(who: string): Lane | undefined {
 
 /** Mermaid-safe message text (";" and "#" end or escape a sequence message) */
 function esc(s: string): string {
-  return s.replace(/#/g, '#35;').replace(/;/g, '#59;').replace(/[\r\n]+/g, ' ');
+  return s.replace(/[#;]/g, (c) => (c === '#' ? '#35;' : '#59;')).replace(/[\r\n]+/g, ' ');
 }
 
 /** virtual time, short: 200000000 ns → "200 ms" */
