@@ -45,14 +45,19 @@ export interface MachineDiagram {
 }
 
 const isMachine = (v: unknown): v is AnyStateMachine =>
-  typeof v === 'object' && v !== null && 'root' in v && 'config' in v && typeof (v as { transition?: unknown }).transition === 'function';
+  typeof v === 'object' &&
+  v !== null &&
+  'root' in v &&
+  'config' in v &&
+  typeof (v as { transition?: unknown }).transition === 'function';
 
 /** Mermaid state names: the path below the root, joined by '_' */
 const nameOf = (n: Node, rootId: string): string => n.id.slice(rootId.length + 1).replaceAll('.', '_');
 
 function guardLabel(g: unknown): string {
   if (typeof g === 'string') return ` [${g}]`;
-  if (typeof g === 'object' && g !== null && typeof (g as { type?: unknown }).type === 'string') return ` [${(g as { type: string }).type}]`;
+  const type = typeof g === 'object' && g !== null ? (g as { type?: unknown }).type : undefined;
+  if (typeof type === 'string') return ` [${type}]`;
   return '';
 }
 
@@ -94,7 +99,8 @@ export function stateDiagram(machine: AnyStateMachine): { mermaid: string; state
     }
   };
   walk(top, '  ');
-  const leaves = (n: Node): Node[] => (Object.keys(n.states).length === 0 ? [n] : Object.values(n.states).flatMap(leaves));
+  const leaves = (n: Node): Node[] =>
+    Object.keys(n.states).length === 0 ? [n] : Object.values(n.states).flatMap(leaves);
   for (const leaf of leaves(top)) {
     for (const t of effectiveTransitions(leaf)) {
       for (const target of t.target ?? []) {
@@ -149,7 +155,8 @@ export async function traceabilityMarkdown(): Promise<string> {
 export async function models(argv: string[], out: (s: string) => void): Promise<number> {
   let values: { trace?: boolean; requirements?: boolean };
   try {
-    ({ values } = parseArgs({ args: argv, strict: true, allowPositionals: false, options: { trace: { type: 'boolean' }, requirements: { type: 'boolean' } } }));
+    const options = { trace: { type: 'boolean' }, requirements: { type: 'boolean' } } as const;
+    ({ values } = parseArgs({ args: argv, strict: true, allowPositionals: false, options }));
   } catch (e) {
     throw new UsageError(`models: ${(e as Error).message}`);
   }

@@ -43,7 +43,8 @@ const ID_RE = /\b([A-Z]{2,7})-(\d{2})((?:\/\d{2})*)(?:\.\.(\d{2}))?(?![\d.-]?\d)
 /** a section sign, a dotted number, optionally a range to a second one (`§3.1–3.3`, `§6.3–§6.5`) */
 const SECTION_RE = /§\s?(\d+(?:\.\d+)*)(?:\s?[–-]\s?§?(\d+(?:\.\d+)*))?/g;
 /** names of documents whose `§` numbers are not the facts document's */
-const OTHER_DOC_RE = /DESIGN(?:\.md)?|README(?:\.md)?|\brequirements\b(?!\.ts)|virtio[ -](?:\d|spec)|VIRTIO \d|\bspec\b|Local Bus/g;
+const OTHER_DOC_RE =
+  /DESIGN(?:\.md)?|README(?:\.md)?|\brequirements\b(?!\.ts)|virtio[ -](?:\d|spec)|VIRTIO \d|\bspec\b|Local Bus/g;
 const FACTS_DOC_RE = /facts/g;
 /** how far back (characters) the document name of a `§` is looked for */
 const DOC_LOOKBACK = 240;
@@ -53,8 +54,23 @@ const pad2 = (n: number): string => String(n).padStart(2, '0');
 /** the ids one written group stands for: RING-04/13/15 → three, FEAT-01..03 → three */
 export function expandIds(group: string, first: string, slashes: string, rangeEnd: string | undefined): string[] {
   const ids = [`${group}-${first}`, ...slashes.split('/').filter((s) => s !== '').map((n) => `${group}-${n}`)];
-  if (rangeEnd !== undefined) for (let n = Number(first) + 1; n <= Number(rangeEnd); n++) ids.push(`${group}-${pad2(n)}`);
+  const end = rangeEnd === undefined ? 0 : Number(rangeEnd);
+  for (let n = Number(first) + 1; n <= end; n++) ids.push(`${group}-${pad2(n)}`);
   return ids;
+}
+
+/** the sections a written range stands for: 3.1–3.3 → 3.1, 3.2, 3.3 (siblings only; else both ends) */
+export function expandSections(first: string, last: string | undefined): string[] {
+  if (last === undefined) return [first];
+  const a = first.split('.');
+  const b = last.split('.');
+  const from = Number(a.at(-1));
+  const to = Number(b.at(-1));
+  const sameParent = a.length === b.length && a.slice(0, -1).join('.') === b.slice(0, -1).join('.');
+  const siblings = sameParent && to > from && to - from < 20;
+  if (!siblings) return [first, last];
+  const prefix = a.slice(0, -1).map((x) => `${x}.`).join('');
+  return Array.from({ length: to - from + 1 }, (_, i) => `${prefix}${from + i}`);
 }
 
 function lastIndexOfRe(re: RegExp, text: string): number {
@@ -85,11 +101,14 @@ export function citationsIn(file: string, src: string): Citation[] {
     return lo + 1;
   };
   for (const m of src.matchAll(ID_RE)) {
-    for (const ref of expandIds(m[1]!, m[2]!, m[3]!, m[4])) out.push({ file, line: lineOf(m.index), kind: 'requirement', ref, written: m[0] });
+    const line = lineOf(m.index);
+    const written = m[0];
+    for (const ref of expandIds(m[1]!, m[2]!, m[3]!, m[4])) out.push({ file, line, kind: 'requirement', ref, written });
   }
   for (const m of src.matchAll(SECTION_RE)) {
     if (!citesFacts(src, m.index)) continue;
-    for (const n of [m[1]!, m[2]].filter((x) => x !== undefined)) out.push({ file, line: lineOf(m.index), kind: 'facts', ref: `§${n}`, written: m[0] });
+    const line = lineOf(m.index);
+    for (const n of expandSections(m[1]!, m[2])) out.push({ file, line, kind: 'facts', ref: `§${n}`, written: m[0] });
   }
   return out.sort((a, b) => a.line - b.line);
 }
@@ -126,7 +145,8 @@ export function scanCitations(root: string, dirs: readonly string[] = CITING_DIR
     .flatMap((f) => citationsIn(f, readFileSync(join(root, f), 'utf8')));
 }
 
-export const resolves = (c: Citation): boolean => (c.kind === 'requirement' ? isRequirementId(c.ref) : isFactsSection(c.ref));
+export const resolves = (c: Citation): boolean =>
+  c.kind === 'requirement' ? isRequirementId(c.ref) : isFactsSection(c.ref);
 
 // ---- who cites what: properties (header, claim, source) and planted bugs (description)
 
@@ -189,16 +209,19 @@ export interface TraceRow {
 /** the traceability table: every requirement, then every facts section */
 export function traceTable(props: readonly PropertyCitations[], bugs: readonly PlantedBug[]): TraceRow[] {
   const bugRefs = bugs.map((b) => ({ b, refs: new Set(citationsIn('', b.description).map((c) => c.ref)) }));
-  const row = (ref: string, kind: TraceRow['kind'], says: string, extra: Pick<TraceRow, 'scope' | 'reason'>): TraceRow => {
+  type Extra = Pick<TraceRow, 'scope' | 'reason'>;
+  const row = (ref: string, kind: TraceRow['kind'], says: string, extra: Extra): TraceRow => {
     const properties = props.filter((p) => p.refs.has(ref)).map((p) => p.id);
     const citing = bugRefs.filter(({ b, refs }) => refs.has(ref) && b.kills.length > 0).map(({ b }) => b.id);
     const caught = bugs.filter((b) => b.kills.some((k) => properties.includes(k))).length;
-    return { ref, kind, says, ...extra, properties: [...new Set(properties)].sort(), bugs: citing.sort(), bugsCaught: caught };
+    const unique = [...new Set(properties)].sort();
+    return { ref, kind, says, ...extra, properties: unique, bugs: citing.sort(), bugsCaught: caught };
   };
   return [
     ...REQUIREMENT_IDS.map((id: RequirementId) => {
       const e = REQUIREMENTS[id] as { says: string; scope: string; reason?: string };
-      return row(id, 'requirement', e.says, { scope: e.scope, ...(e.reason !== undefined ? { reason: e.reason } : {}) });
+      const reason = e.reason !== undefined ? { reason: e.reason } : {};
+      return row(id, 'requirement', e.says, { scope: e.scope, ...reason });
     }),
     ...FACTS_SECTION_IDS.map((s: FactsSection) => row(s, 'facts', FACTS_SECTIONS[s], {})),
   ];
@@ -218,13 +241,15 @@ export function traceMarkdown(rows: readonly TraceRow[]): string {
   const lines = [
     '## Requirements (model/requirements.ts)',
     '',
-    `${reqs.length} virtio requirements: ${count('modelled')} modelled, ${count('not-yet')} not yet checked, ${count('out-of-scope')} out of scope.`,
+    `${reqs.length} virtio requirements: ${count('modelled')} modelled, ${count('not-yet')} not yet checked, ` +
+      `${count('out-of-scope')} out of scope.`,
     '',
     '| id | scope | what it says | properties | planted bugs citing it | bugs caught |',
     '| --- | --- | --- | --- | --- | --- |',
     ...reqs.map((r) => {
       const scope = r.scope === 'modelled' ? 'modelled' : `${r.scope}: ${r.reason ?? ''}`;
-      return `| ${r.ref} | ${cell(scope)} | ${cell(r.says)} | ${list(r.properties)} | ${list(r.bugs)} | ${r.bugsCaught} |`;
+      const cites = `${list(r.properties)} | ${list(r.bugs)} | ${r.bugsCaught}`;
+      return `| ${r.ref} | ${cell(scope)} | ${cell(r.says)} | ${cites} |`;
     }),
     '',
     '## Facts sections (reference/mic-x100-facts.md)',
