@@ -71,7 +71,7 @@ export class CardVop {
     const ctrl = this.ctrl(offset, shape);
     const c2hDb = readOr(view, ctrl, c.c2h_vdev_db, MIC_DB_NONE);
     let dev: CardVdev | undefined;
-    const h2cDb = this.d.doorbells.request(() => dev?.interrupt());
+    const h2cDb = this.d.doorbells.request(() => dev?.interrupt(), offset);
     dev = new CardVdev(
       {
         sched: this.d.sched, who: this.d.who, view, regs: this.d.regs, heap: this.d.heap,
@@ -116,7 +116,7 @@ export class CardVop {
     const finish = (): void => {
       if (!this.d.alive(this.gen)) return;
       dev.unbindLocal();
-      this.d.doorbells.free(dev.h2cDb);
+      this.d.doorbells.free(dev.h2cDb, dev.offset);
       writeField(view, dev.ctrl, c.h2c_vdev_db, MIC_DB_NONE);
       writeField(view, dev.ctrl, c.guest_ack, 1);
       writeField(view, this.dp + dev.offset, deviceDesc.fields.type, -1);
@@ -151,7 +151,7 @@ export class CardVop {
       this.bound.delete(dev.offset);
       dev.bound = false;
       dev.unbindLocal();
-      this.d.doorbells.free(dev.h2cDb);
+      this.d.doorbells.free(dev.h2cDb, dev.offset);
       writeField(this.d.view, dev.ctrl, deviceCtrl.fields.h2c_vdev_db, MIC_DB_NONE);
     }
   }
