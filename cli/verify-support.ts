@@ -99,7 +99,7 @@ export function progress(total: number): Progress {
       const failed = done.filter((r) => r.status === 'failed').length;
       const secs = ((performance.now() - t0) / 1000).toFixed(0);
       const line = `[${i + 1}/${total}] ${id}  ${done.length - failed} ok${failed > 0 ? `, ${failed} FAILED` : ''}  ${secs} s`;
-      process.stderr.write(`\r\x1b[K${line.slice(0, (process.stderr.columns ?? 100) - 1)}`);
+      process.stderr.write(`\r\x1b[K${line.slice(0, (process.stderr.columns || 100) - 1)}`);
     },
     done() {
       if (tty) process.stderr.write('\r\x1b[K');

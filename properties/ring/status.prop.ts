@@ -15,6 +15,8 @@ import type { Implementation } from '../../model/contract.ts';
 import { VIRTIO_CONFIG_S_NEEDS_RESET as NEEDS_RESET, VIRTIO_CONFIG_S_DRIVER_OK } from '../../model/constants/virtio.ts';
 import { virtioStatusMachine, STEP_BIT, type VirtioStatusEvent } from '../../model/machines/virtio-status.ts';
 import { defineProperty } from '../harness.ts';
+import { noteCoverage } from '../report/coverage.ts';
+import { takenTransition } from '../lifecycle/paths.ts';
 
 type Cmd =
   | { readonly kind: 'step'; readonly step: keyof typeof STEP_BIT }
@@ -90,7 +92,12 @@ function run(impl: Implementation, legacy: boolean, offered: bigint, cmds: reado
     if (legal && result !== undefined) return `#${i} ${JSON.stringify(c, (_, x) => (typeof x === 'bigint' ? x.toString(16) : x))}: refused in ${String(snap.value)}, the machine takes it`;
     if (!legal && result === undefined) return `#${i} ${JSON.stringify(c, (_, x) => (typeof x === 'bigint' ? x.toString(16) : x))}: accepted in ${String(snap.value)}, the machine refuses it`;
     if (result !== undefined && (result.kind !== 'status-error' || !/^[A-Z]+-\d\d$/.test((result as { req?: string }).req ?? ''))) return `#${i}: refusal is not a typed status error naming a requirement`;
-    if (legal) model.send(ev!);
+    if (legal) {
+      // machine coverage for the verify report (properties/report/coverage.ts)
+      const t = takenTransition(virtioStatusMachine, snap, ev!);
+      model.send(ev!);
+      noteCoverage(virtioStatusMachine, { states: [String(model.getSnapshot().value)], transitions: t === undefined ? [] : [t] });
+    }
     const after = model.getSnapshot();
     if (dev.read() !== after.context.status) return `#${i}: status reads 0x${dev.read().toString(16)}, machine says 0x${after.context.status.toString(16)} (${String(after.value)})`;
     if (dev.accepted !== after.context.accepted) return `#${i}: accepted features 0x${dev.accepted.toString(16)}, machine says 0x${after.context.accepted.toString(16)}`;
