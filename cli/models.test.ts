@@ -16,7 +16,7 @@ import { dmaChannelMachine } from '../model/machines/dma-channel.ts';
 import { virtioStatusMachine } from '../model/machines/virtio-status.ts';
 import { vopDeviceMachine } from '../model/machines/vop-device.ts';
 import { FACTS_SECTION_IDS, REQUIREMENT_IDS } from '../model/requirements.ts';
-import { README_BEGIN, README_END } from './models.ts';
+import { README_BEGIN, README_END, stateDiagram } from './models.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const run = (...args: string[]) =>
@@ -59,6 +59,14 @@ describe('micvop models', () => {
       }
     }
     for (const e of events) expect(d, `${id}: event ${e}`).toMatch(new RegExp(` : ${e.replaceAll('.', '\\.')}\\b`));
+  });
+
+  test('marks: reached states get the class `reached`, and no marks change nothing', () => {
+    const plain = stateDiagram(dmaChannelMachine);
+    const marked = stateDiagram(dmaChannelMachine, { reachedStates: new Set(['idle', 'busy']) });
+    expect(marked.mermaid.startsWith(plain.mermaid)).toBe(true);
+    expect(marked.mermaid.split('\n').slice(-1)[0]).toBe('  class idle,busy reached');
+    expect(stateDiagram(dmaChannelMachine, { reachedStates: new Set() }).mermaid).toBe(plain.mermaid);
   });
 
   test('--trace prints every requirement id and facts section as a table row', () => {

@@ -75,8 +75,21 @@ function effectiveTransitions(n: Node): Transition[] {
   return out;
 }
 
-/** one machine as a Mermaid stateDiagram-v2 (states in definition order, then the edges) */
-export function stateDiagram(machine: AnyStateMachine): { mermaid: string; states: string[]; transitions: number } {
+const REACHED_STYLE = 'fill:#c8f7c5,stroke:#2e7d32';
+
+/** what a run reached, to be marked in the diagram (state names as the diagram spells them) */
+export interface DiagramMarks {
+  readonly reachedStates?: ReadonlySet<string>;
+}
+
+/**
+ * One machine as a Mermaid stateDiagram-v2 (states in definition order, then the edges); with
+ * marks, the reached states get the class `reached` (for the HTML report).
+ */
+export function stateDiagram(
+  machine: AnyStateMachine,
+  marks: DiagramMarks = {},
+): { mermaid: string; states: string[]; transitions: number } {
   const top = machine.root as unknown as Node;
   const states: string[] = [];
   const edges: string[] = [];
@@ -109,7 +122,9 @@ export function stateDiagram(machine: AnyStateMachine): { mermaid: string; state
       }
     }
   }
-  return { mermaid: [...lines, ...edges].join('\n'), states, transitions: edges.length };
+  const reached = states.filter((n) => marks.reachedStates?.has(n));
+  const marked = reached.length === 0 ? [] : [`  classDef reached ${REACHED_STYLE}`, `  class ${reached.join(',')} reached`];
+  return { mermaid: [...lines, ...edges, ...marked].join('\n'), states, transitions: edges.length };
 }
 
 /** every machine exported by model/machines/*.ts (or *.js in a build), in file order */
