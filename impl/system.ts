@@ -79,7 +79,8 @@ export function createReferenceSystem(config: SystemConfig = {}): ReferenceSyste
   const vopChans: (DmaChan | undefined)[] = platform.cards.map(() => undefined);
   platform.cards.forEach((ep, i) => {
     const pubCard = config.publications;
-    cards.push(new Card(sched, ep, pubCard ? new StoreProbe(ep.cardView, (addr, len) => pubCard(i, { space: 'card', addr, len })) : ep.cardView));
+    const view = pubCard ? new StoreProbe(ep.cardView, (addr, len) => pubCard(i, { space: 'card', addr, len })) : ep.cardView;
+    cards.push(new Card(sched, ep, view, config.cardDrivers ?? config.daemon === true));
     let drv: MicHostDriver | undefined;
     // the access logs grow with every host access: off, the driver reaches BAR0 and BAR4 directly
     const logs = config.accessLogs ?? true;

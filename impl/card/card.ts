@@ -68,6 +68,8 @@ export class Card {
     private readonly ep: PcieEndpoint,
     /** the card's physical address space as its software uses it (default the endpoint's; a publication probe may sit in front) */
     private readonly view: MemPort = ep.cardView,
+    /** the OS runs its virtio drivers (off: tests drive the bound devices themselves) */
+    private readonly withDrivers = true,
   ) {
     this.who = `card${ep.index}`;
     this.heap = new CardBufferHeap(ep.cardMemory);
@@ -167,7 +169,7 @@ export class Card {
         heap: this.heap,
         allocCard: (n) => this.allocCard(n),
         createDriverRing,
-        upcalls: this.services.upcalls,
+        upcalls: this.withDrivers ? this.services.upcalls : undefined,
         alive: (g) => this.alive(g),
         setSide: (s) => {
           if (gen === this.gen) this.setSide(s);

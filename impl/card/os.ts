@@ -21,8 +21,8 @@ export const CARD_SHUTDOWN_NS = 10_000_000;
 export interface CardOsDeps extends CardVopDeps {
   /** the card side moves on (os_running → shutting_down → halted / crashed) */
   setSide(s: 'os_running' | 'shutting_down' | 'halted' | 'crashed'): void;
-  /** where this generation's virtio drivers report to (the card's services) */
-  readonly upcalls: DriverUpcalls;
+  /** where this generation's virtio drivers report to (the card's services); none: no drivers run */
+  readonly upcalls: DriverUpcalls | undefined;
 }
 
 export class CardOs {
@@ -70,9 +70,10 @@ export class CardOs {
       this.gen,
     );
     const vop = this.devices;
-    this.drivers = new CardDrivers(this.d.upcalls, () => vop.devices());
-    const drivers = this.drivers;
-    vop.onAdd = (dev) => drivers.offer(dev);
+    if (this.d.upcalls !== undefined) {
+      const drivers = (this.drivers = new CardDrivers(this.d.upcalls, () => vop.devices()));
+      vop.onAdd = (dev) => drivers.offer(dev);
+    }
     this.configDb = this.d.doorbells.request(() => this.d.sched.post(this.d.who, 'config scan', () => this.scan()));
     writeField(view, dp, bootParam.fields.h2c_config_db, this.configDb);
     this.d.sched.trace.record(this.d.who, `card driver up: shutdown db ${this.shutdownDb}, config db ${this.configDb}`);

@@ -110,6 +110,12 @@ export interface SystemConfig {
   readonly trace?: boolean;
   /** run our mpssd: adds `devices` and applies the boot policy (default false) */
   readonly daemon?: boolean;
+  /**
+   * the card OS runs its virtio drivers and services (`cardServices`): they bind every console, net
+   * and block device the transport finds and post buffers on it. Default: on with `daemon`, off
+   * without it, where a test drives the card's devices itself through `cardVirtio`.
+   */
+  readonly cardDrivers?: boolean;
   /** virtio devices the daemon adds to each card (default: console + net as mpssd does) */
   readonly devices?: readonly VirtioDeviceSpec[];
   /** the host's firmware search path: name → file bytes (default: a good card OS image as 'mic/uos.img' and a ramdisk 'mic/mic0.image') */

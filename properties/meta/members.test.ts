@@ -61,7 +61,6 @@ const NOT_YET: Readonly<Record<string, string>> = {
   'Scheduler.nextU32': 'scheduler members only the CLI and demos use',
   'SimComponents.runPaced': 'scheduler members only the CLI and demos use',
   'Smpt.restore': 'SMPT restore after a card reset is not driven by any property',
-  'CardVirtioDevice.listen': 'the device properties (issue 10) reach the drivers through MicSystem.cardServices, not this hook directly',
   'MicSystem.cardServices': 'the device properties of issue 10 are being written',
 };
 

@@ -22,7 +22,7 @@ function config(capacity: number, segMax: number): Uint8Array {
 }
 
 function booted(opts: { capacity?: number; segMax?: number; features?: number; console?: boolean; dma?: boolean } = {}) {
-  const sys = createReferenceSystem({ trace: false, dma: opts.dma ?? false });
+  const sys = createReferenceSystem({ cardDrivers: true, trace: false, dma: opts.dma ?? false });
   expect(sys.writeAttr(0, 'state', 'boot')).toEqual({ ok: true });
   sys.settle();
   const host = new HostUser(sys);

@@ -56,7 +56,7 @@ export class BlkDriver extends BoundDriver {
   private readonly pending = new Map<number, Pending>();
 
   constructor(private readonly up: DriverUpcalls) {
-    super(VIRTIO_ID_BLOCK);
+    super(VIRTIO_ID_BLOCK, 1);
   }
 
   get capacity(): number {

@@ -18,7 +18,16 @@ export abstract class BoundDriver {
   /** the driver let go of its device for good; the owner may offer it another */
   onGone: (() => void) | undefined;
 
-  constructor(readonly type: number) {}
+  constructor(
+    readonly type: number,
+    /** queues the driver needs (its find_vqs fails with fewer) */
+    readonly numVq: number,
+  ) {}
+
+  /** the device is of the driver's type and has the queues it needs */
+  fits(dev: CardVirtioDevice): boolean {
+    return dev.type === this.type && dev.numVq >= this.numVq;
+  }
 
   /** a driver is bound to a device that is live */
   get live(): boolean {

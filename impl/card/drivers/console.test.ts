@@ -10,7 +10,7 @@ const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array | undefined) => (b === undefined ? undefined : new TextDecoder().decode(b));
 
 function booted() {
-  const sys = createReferenceSystem({ trace: false });
+  const sys = createReferenceSystem({ cardDrivers: true, trace: false });
   expect(sys.writeAttr(0, 'state', 'boot')).toEqual({ ok: true });
   sys.settle();
   const host = new HostUser(sys);

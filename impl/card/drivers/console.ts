@@ -23,7 +23,7 @@ export class ConsoleDriver extends BoundDriver {
   pending = 0;
 
   constructor(private readonly up: DriverUpcalls) {
-    super(VIRTIO_ID_CONSOLE);
+    super(VIRTIO_ID_CONSOLE, 2);
   }
 
   protected onLive(): void {

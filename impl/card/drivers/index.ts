@@ -35,11 +35,11 @@ export class CardDrivers {
 
   /** the transport bound a new device (before its probe: the driver hears it go live) */
   offer(dev: CardVirtioDevice): void {
-    for (const d of this.all) if (d.type === dev.type && !d.bound) return d.bind(dev);
+    for (const d of this.all) if (d.fits(dev) && !d.bound) return d.bind(dev);
   }
 
   private rebind(d: BoundDriver): void {
-    const next = this.devices().find((v) => v.type === d.type);
+    const next = this.devices().find((v) => d.fits(v));
     if (next !== undefined) d.bind(next);
   }
 }

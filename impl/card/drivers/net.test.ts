@@ -16,7 +16,7 @@ const CARD_MAC = '024d49430000';
 const HOST_MAC = '0a0b0c0d0e0f';
 
 function booted(dma = false) {
-  const sys = createReferenceSystem({ trace: false, dma });
+  const sys = createReferenceSystem({ cardDrivers: true, trace: false, dma });
   expect(sys.writeAttr(0, 'cmdline', 'clocksource=tsc ifcfg=static;address,172.31.1.1;netmask,255.255.255.0')).toEqual({ ok: true });
   expect(sys.writeAttr(0, 'state', 'boot')).toEqual({ ok: true });
   sys.settle();

@@ -32,7 +32,7 @@ export class NetDriver extends BoundDriver {
   private readonly txTokens = new Set<number>();
 
   constructor(private readonly up: DriverUpcalls) {
-    super(VIRTIO_ID_NET);
+    super(VIRTIO_ID_NET, 2);
     this.mac = cardMac(up.cardId);
   }
 

@@ -14,7 +14,7 @@ const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array | undefined) => (b === undefined ? '' : new TextDecoder().decode(b));
 
 function world() {
-  const sys = createReferenceSystem({ trace: false });
+  const sys = createReferenceSystem({ cardDrivers: true, trace: false });
   expect(sys.writeAttr(0, 'state', 'boot')).toEqual({ ok: true });
   sys.settle();
   const host = new HostUser(sys);
@@ -68,6 +68,25 @@ describe('card services across the card lifecycle', () => {
     expect(sys.cardVirtio(0)[0]!.remove()).toBe(true);
     sys.settle();
     expect(svc.console.live).toBe(false);
+  });
+
+  test('without cardDrivers (the default without the daemon) no driver touches a device; a driver skips a device without its queues', () => {
+    const bare = createReferenceSystem({ trace: false });
+    bare.writeAttr(0, 'state', 'boot');
+    bare.settle();
+    new HostUser(bare).add(CONSOLE);
+    bare.settle();
+    expect(bare.cardVirtio(0)[0]!.live).toBe(true);
+    expect(bare.cardVirtio(0)[0]!.inFlight(0)).toBe(0);
+    expect(bare.cardServices(0).console.live).toBe(false);
+    const { sys, host, svc } = world();
+    host.add({ ...CONSOLE, numVq: 1 });
+    sys.settle();
+    expect(sys.cardVirtio(0)[0]!.inFlight(0)).toBe(0);
+    expect(svc.console.live).toBe(false);
+    host.add(CONSOLE);
+    sys.settle();
+    expect(svc.console.live).toBe(true);
   });
 
   test('the block workload records invoke and complete events in order', () => {
