@@ -123,7 +123,8 @@ export function stateDiagram(
     }
   }
   const reached = states.filter((n) => marks.reachedStates?.has(n));
-  const marked = reached.length === 0 ? [] : [`  classDef reached ${REACHED_STYLE}`, `  class ${reached.join(',')} reached`];
+  const marked = reached.length === 0 ? [] : [`  classDef reached ${REACHED_STYLE}`];
+  if (reached.length > 0) marked.push(`  class ${reached.join(',')} reached`);
   return { mermaid: [...lines, ...edges, ...marked].join('\n'), states, transitions: edges.length };
 }
 
