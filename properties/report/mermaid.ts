@@ -33,9 +33,10 @@ function irqTarget(who: string): Lane | undefined {
   return /\.irq\.host$/.test(who) ? 'host' : 'card';
 }
 
-/** Mermaid-safe message text (";" and "#" end or escape a sequence message) */
+const ESCAPES: Readonly<Record<string, string>> = { '#': '#35;', ';': '#59;', '<': '#lt;', '>': '#gt;' };
+/** Mermaid-safe message text (";" ends a message, "#" starts an entity, "<" ">" would be HTML) */
 function esc(s: string): string {
-  return s.replace(/[#;]/g, (c) => (c === '#' ? '#35;' : '#59;')).replace(/[\r\n]+/g, ' ');
+  return s.replace(/[#;<>]/g, (c) => ESCAPES[c]!).replace(/[\r\n]+/g, ' ');
 }
 
 /** virtual time, short: 200000000 ns → "200 ms" */
