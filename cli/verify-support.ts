@@ -59,25 +59,40 @@ export function shardOf<T extends Pick<PropertyDef, 'id'>>(defs: readonly T[], i
   return defs.filter((_d, i) => i % count === index - 1);
 }
 
-/** `--failures DIR` / MICVOP_FAILURES / ./micvop-failures; "off" writes none */
+/**
+ * `--failures DIR` / MICVOP_FAILURES / ./micvop-failures; "off" writes none. A folder that was asked
+ * for and cannot be written is bad input; the default one that cannot is skipped with a note.
+ */
 export function failuresFolder(flag: string | undefined): { dir: string | undefined; note?: string } {
   const off = (v: string | undefined): boolean => v === 'off' || v === 'none';
-  if (off(flag) || (flag === undefined && off(process.env.MICVOP_FAILURES))) return { dir: undefined };
+  const env = process.env.MICVOP_FAILURES;
+  if (off(flag) || (flag === undefined && off(env))) return { dir: undefined };
   if (flag === '') throw new UsageError('--failures needs a folder (or "off")');
+  const asked = flag !== undefined || (env !== undefined && env !== '');
+  let resolved: { dir: string; note?: string };
   try {
-    const { dir, note } = resolveFailuresDir(flag);
-    if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`--failures "${flag ?? dir}" is not a folder`);
-    let probe = dir;
-    while (!existsSync(probe)) probe = dirname(probe);
-    try {
-      accessSync(probe, fsConstants.W_OK);
-    } catch {
-      throw new UsageError(`cannot write failure files into "${dir}": ${probe} is not writable`);
-    }
-    return note === undefined ? { dir } : { dir, note };
+    resolved = resolveFailuresDir(flag);
   } catch (e) {
     if (e instanceof FailureFileError) throw new UsageError(e.message);
     throw e;
+  }
+  const { dir, note } = resolved;
+  const problem = unwritableFolder(dir);
+  if (problem === undefined) return note === undefined ? { dir } : { dir, note };
+  if (asked) throw new UsageError(`cannot write failure files into "${dir}": ${problem}`);
+  return { dir: undefined, note: `no failure files: ${dir} ${problem}` };
+}
+
+/** why files cannot be written into `dir` (created on demand), or undefined */
+function unwritableFolder(dir: string): string | undefined {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) return 'is not a folder';
+  let probe = dir;
+  while (!existsSync(probe)) probe = dirname(probe);
+  try {
+    accessSync(probe, fsConstants.W_OK);
+    return undefined;
+  } catch {
+    return `${probe} is not writable`;
   }
 }
 
