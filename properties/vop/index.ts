@@ -8,6 +8,7 @@ import { vopArgs } from './args.prop.ts';
 import { vopPublication } from './publication.prop.ts';
 import { vopHostileRing } from './hostileRing.prop.ts';
 import { vopDoorbells } from './doorbells.prop.ts';
+import { vopCardHeap } from './cardHeap.prop.ts';
 
 /** the virtio-over-PCIe properties, in the order they run */
-export const properties: readonly PropertyDef[] = [vopCopyDesc, vopCopyPaths, vopArgs, vopHostileCard, vopConformance, vopExhaustive, vopPublication, vopHostileRing, vopDoorbells];
+export const properties: readonly PropertyDef[] = [vopCopyDesc, vopCopyPaths, vopArgs, vopHostileCard, vopConformance, vopExhaustive, vopPublication, vopHostileRing, vopDoorbells, vopCardHeap];
