@@ -9,6 +9,7 @@ import { pcieComponents } from './pcie/index.ts';
 import { dmaComponents } from './bus/index.ts';
 import { ringComponents } from './virtio/index.ts';
 import { systemComponents } from './system.ts';
+import { daemonComponents } from './daemon/index.ts';
 
 function present<K extends keyof Implementation>(key: K, v: Implementation[K] | undefined): Partial<Implementation> {
   return v === undefined ? {} : { [key]: v };
@@ -22,6 +23,7 @@ export const reference: Implementation = {
   ...present('dma', dmaComponents),
   ...present('ring', ringComponents),
   ...present('system', systemComponents),
+  ...present('daemon', daemonComponents),
 };
 export { createReferenceSystem } from './system.ts';
 /** the reference host VOP, for a plug-in that wraps or replaces it (SystemConfig.hostVop) */

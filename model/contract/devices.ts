@@ -175,6 +175,8 @@ export interface DeviceDaemon {
   pump(): boolean;
   /** close every fd (hot-remove of each device); the daemon can be started again */
   stop(): void;
+  /** host-initiated hot-remove of card's device of virtio `type` and its re-add (close, open, ADD_DEVICE); errors as start's */
+  restartDevice(card: number, type: number): readonly string[];
   stats(card: number): readonly DaemonDeviceStats[];
 }
 
