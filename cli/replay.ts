@@ -5,7 +5,7 @@
  * seed and path give the same counterexample, steps, error and trace.
  */
 import { parseArgs } from 'node:util';
-import { formatFailure, runProperty, type PropertyResult } from '../properties/harness.ts';
+import { formatFailure, isCommandsCounterexample, runProperty, type PropertyResult } from '../properties/harness.ts';
 import { FailureFileError, readFailureFile, type FailureRecord } from '../properties/report/failure-file.ts';
 import { buildFailureRecord, recordJson } from '../properties/report/failure.ts';
 import { UsageError } from './errors.ts';
@@ -63,7 +63,7 @@ async function replayFile(file: string, values: { impl?: string; json?: boolean;
   const impl = await ctx.loadImpl(ref);
   // the JSON goes to stdout alone; what a person reads goes to stderr then
   const say = values.json ? (s: string) => void process.stderr.write(`${s}\n`) : out;
-  const cfg = { tier: 'quick' as const, seed: rec.seed, path: rec.path ?? undefined, runs: undefined };
+  const cfg = { tier: 'quick' as const, seed: rec.seed, path: rec.path ?? undefined, runs: undefined, reshrink: isCommandsCounterexample(rec.counterexample) };
   const r: PropertyResult = await runProperty(def, impl, cfg, ref);
   if (r.status !== 'failed') {
     say(`${def.id}: ${r.status}${r.reason ? ` (${r.reason})` : ''} with seed ${rec.seed}${rec.path !== null ? ` path ${rec.path}` : ''} — the failure in ${file} does not reproduce`);

@@ -140,6 +140,36 @@ describe('failure files', () => {
     expect(again.err).toContain('reproduced byte for byte');
   }, 120_000);
 
+  test('an fc.commands property: the failure file keeps the failing run\'s trace and replays to the same bytes', () => {
+    const dir = tempDir();
+    const impl = join(dir, 'suspends-twice.mjs');
+    // the second PM suspend of a system is accepted although the machine refuses it (EBUSY)
+    writeFileSync(impl, [
+      `import { reference } from ${JSON.stringify(pathToFileURL(join(root, 'impl', 'index.ts')).href)};`,
+      'const createSystem = (c) => {',
+      '  const s = reference.system.createSystem(c);',
+      '  const pm = s.pmSuspend.bind(s);',
+      '  let n = 0;',
+      '  s.pmSuspend = () => (++n === 2 ? { ok: true } : pm());',
+      '  return s;',
+      '};',
+      'export default { ...reference, name: "suspends-twice", system: { createSystem } };',
+      '',
+    ].join('\n'));
+    const failures = join(dir, 'failures');
+    const r = run(['verify', '--impl', impl, '--only', 'lifecycle.conformance', '--runs', '30', '--failures', failures]);
+    expect(r.code, r.err).toBe(1);
+    const file = join(failures, readdirSync(failures).find((f) => f.endsWith('.json'))!);
+    const rec = JSON.parse(readFileSync(file, 'utf8')) as { steps: string[]; counterexample: string; trace: { source: string; lines: string[] } };
+    expect(rec.counterexample).toContain('replayPath=');
+    expect(rec.steps.filter((s) => /^\d+\. pmSuspend/.test(s)).length).toBeGreaterThanOrEqual(2);
+    expect(rec.trace.source).toBe('scheduler');
+    expect(rec.trace.lines.at(-1)).toMatch(/host\.mic0 state \w+ → suspended$/);
+    const again = run(['replay', file, '--json']);
+    expect(again.code).toBe(1);
+    expect(again.out).toBe(readFileSync(file, 'utf8'));
+  }, 120_000);
+
   test('failure files never go into the package under CI=true', () => {
     const r = run(['verify', '--only', 'sim.traceDigest', '--failures', join(root, 'micvop-failures')], { env: { CI: 'true' } });
     expect(r.code).toBe(2);

@@ -16,6 +16,12 @@ export interface RunConfig {
   readonly runs: number | undefined;
   /** stop at the first counterexample without shrinking (the planted-bug meta-test only needs "fails") */
   readonly noShrink?: boolean;
+  /**
+   * with `path`: reach the counterexample by re-running from the seed and shrinking again instead of
+   * walking the path. Needed for fc.commands: walking a path does not run the intermediate cases, so
+   * the commands shrinker, which shrinks by the commands that ran, takes other steps.
+   */
+  readonly reshrink?: boolean;
 }
 
 export class ConfigError extends Error {}

@@ -7,9 +7,9 @@ import fc from 'fast-check';
 import { readdirSync, readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Capability, Implementation } from '../model/contract.ts';
+import type { Capability, Implementation, Scheduler } from '../model/contract.ts';
 import { DEEP_FACTOR, DEFAULT_QUICK_RUNS, stableSeed, type RunConfig } from './config.ts';
-import { instrument, type Instrumented } from './report/instrument.ts';
+import { failingRunPlugin, instrument, type Instrumented } from './report/instrument.ts';
 import { callerFile, readableSteps, trimStack } from './report/readable.ts';
 import { failuresOf } from './report/failure-file.ts';
 
@@ -55,7 +55,12 @@ export interface RunHooks {
   readonly forceTrace?: boolean;
   /** called with the instrumented implementation before the property is built */
   readonly onInstrumented?: (ins: Instrumented) => void;
+  /** called after each failing execution of the predicate with the schedulers it created */
+  readonly onFailingRun?: (schedulers: Scheduler[]) => void;
 }
+
+/** the counterexample of an fc.commands property names its replay path (see RunConfig.reshrink) */
+export const isCommandsCounterexample = (counterexample: string | null | undefined): boolean => /\/\*replayPath=/.test(counterexample ?? '');
 
 export function defineProperty(def: PropertyDef): PropertyDef {
   if (!/^[a-z][a-zA-Z0-9]*(\.[a-z0-9][a-zA-Z0-9]*)+$/.test(def.id)) {
@@ -97,16 +102,21 @@ export async function runProperty(
     return { id: def.id, status: 'skipped', reason: `implementation "${impl.name}" lacks: ${missing.join(', ')}`, numRuns: 0, ms: 0 };
   }
   const seed = pickSeed(def, cfg);
-  const numRuns = cfg.path !== undefined ? 1 : runCount(def, cfg);
+  // reshrink: run up to the failing case (the path's first step) and shrink as the failure did
+  const reshrink = cfg.path !== undefined && cfg.reshrink === true && cfg.path.includes(':');
+  const numRuns = cfg.path === undefined ? runCount(def, cfg) : reshrink ? Number(cfg.path.split(':')[0]) + 1 : 1;
   const params: fc.Parameters<unknown> = { seed, numRuns, endOnFailure: cfg.noShrink === true };
-  if (cfg.path !== undefined) params.path = cfg.path;
+  if (cfg.path !== undefined && !reshrink) params.path = cfg.path;
   const ins = instrument(impl, { forceTrace: hooks.forceTrace === true });
   hooks.onInstrumented?.(ins);
+  if (hooks.onFailingRun !== undefined) params.plugins = [failingRunPlugin(ins, hooks.onFailingRun)];
   const t0 = performance.now();
   let details: fc.RunDetails<unknown>;
   try {
     details = await fc.check(def.build(ins.impl), params);
   } catch (e) {
+    // a path an fc.commands property cannot walk: reach it by shrinking again from the seed
+    if (cfg.path !== undefined && !reshrink && /Unable to replay/.test(String(e))) return runProperty(def, impl, { ...cfg, reshrink: true }, implRef, hooks);
     const ms = performance.now() - t0;
     const error = trimStack(`property crashed while building or running: ${String((e as Error)?.stack ?? e)}`);
     return { id: def.id, status: 'failed', seed, numRuns, error, replay: replayCommand(def.id, seed, cfg.path, implRef), ms, commands: ins.commands(), steps: [] };
@@ -203,12 +213,14 @@ export async function runGate(
   let commands = 0;
   let ms = 0;
   if (cfg.path === undefined && cfg.seed === undefined) {
-    const recorded: { seed: number; path?: string; what: string }[] = recordedSeeds(def.id, seedsDir).map((r) => ({ seed: r.seed, path: r.path, what: 'recorded seed' }));
+    const recorded: { seed: number; path?: string; reshrink?: boolean; what: string }[] = recordedSeeds(def.id, seedsDir).map((r) => ({ seed: r.seed, path: r.path, what: 'recorded seed' }));
     if (failuresDir !== undefined) {
-      for (const f of failuresOf(def.id, implRef, failuresDir)) recorded.push({ seed: f.seed, path: f.path ?? undefined, what: 'failure file of seed' });
+      for (const f of failuresOf(def.id, implRef, failuresDir)) {
+        recorded.push({ seed: f.seed, path: f.path ?? undefined, reshrink: isCommandsCounterexample(f.counterexample), what: 'failure file of seed' });
+      }
     }
     for (const rec of recorded) {
-      const r = await runProperty(def, impl, { ...cfg, seed: rec.seed, path: rec.path }, implRef);
+      const r = await runProperty(def, impl, { ...cfg, seed: rec.seed, path: rec.path, reshrink: rec.reshrink === true }, implRef);
       commands += r.commands ?? 0;
       ms += r.ms;
       if (r.status !== 'passed') return r.status === 'failed' ? { ...r, error: `${rec.what} ${rec.seed} fails again\n${r.error ?? ''}` } : r;

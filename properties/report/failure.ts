@@ -1,6 +1,7 @@
 /**
- * Writing failure files: the failing counterexample is replayed once (its seed and path, so exactly
- * the shrunk case) with every scheduler's trace on, and the record (properties/report/failure-file.ts)
+ * Writing failure files: the failing counterexample is replayed (its seed and path; an fc.commands
+ * property shrinks again from the seed, see RunConfig.reshrink) with every scheduler's trace on, the
+ * schedulers of the final counterexample's execution are kept, and the record (properties/report/failure-file.ts)
  * is written as `<id>-<seed>.json`, with `<id>-<seed>.md` beside it: the steps, the error and the
  * trace as a Mermaid sequence diagram. Replaying a record builds it again the same way, so the same
  * seed and path give the same bytes.
@@ -9,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Implementation, Scheduler } from '../../model/contract.ts';
 import type { RunConfig } from '../config.ts';
-import { runProperty, type PropertyDef, type PropertyResult } from '../harness.ts';
+import { isCommandsCounterexample, runProperty, type PropertyDef, type PropertyResult } from '../harness.ts';
 import { FAILURE_FORMAT, TRACE_LINES, failureFileName, implRefForRecord, type FailureRecord, type FailureTrace } from './failure-file.ts';
 import { parseTrace, sequenceDiagram } from './mermaid.ts';
 import { versions } from './readable.ts';
@@ -25,7 +26,7 @@ function digest(text: string): string {
 }
 
 function traceOf(schedulers: readonly Scheduler[]): FailureTrace {
-  // the failing execution is the last thing the property ran: its newest scheduler with a trace
+  // the schedulers of the final counterexample's execution: the newest one with a trace
   for (let i = schedulers.length - 1; i >= 0; i--) {
     const tr = schedulers[i]!.trace;
     if (!tr.enabled) continue;
@@ -47,10 +48,8 @@ export async function buildFailureRecord(def: PropertyDef, impl: Implementation,
   let schedulers: Scheduler[] = [];
   let again: PropertyResult = r;
   if (r.path !== undefined) {
-    again = await runProperty(def, impl, { tier, seed: r.seed, path: r.path, runs: undefined }, implRef, {
-      forceTrace: true,
-      onInstrumented: (ins) => (schedulers = ins.schedulers),
-    });
+    const cfg = { tier, seed: r.seed, path: r.path, runs: undefined, reshrink: isCommandsCounterexample(r.counterexample) };
+    again = await runProperty(def, impl, cfg, implRef, { forceTrace: true, onFailingRun: (s) => (schedulers = s) });
   }
   const same = again.status === 'failed' && again.counterexample === r.counterexample;
   const base = same ? again : r;

@@ -7,6 +7,7 @@
  * write). The wrapped groups delegate to the originals through their prototype, so every other
  * member is the implementation's own.
  */
+import fc from 'fast-check';
 import type { Implementation, Scheduler } from '../../model/contract.ts';
 
 /** commands a property counts itself (ring or DMA operations without a scheduler), per process */
@@ -153,4 +154,26 @@ export function instrument(impl: Implementation, opts: InstrumentOptions = {}): 
     }),
   };
   return { impl: wrapped, commands: () => steps + explicit - explicitAtStart, schedulers };
+}
+
+/**
+ * A fast-check plugin that hands `onFailing` the schedulers each failing execution of the predicate
+ * created. The last call is the final counterexample: shrinking keeps the last candidate that failed.
+ */
+export function failingRunPlugin(ins: Instrumented, onFailing: (schedulers: Scheduler[]) => void): fc.Plugin<unknown> {
+  const failed = (out: unknown): boolean => out !== null && out !== undefined && !fc.PreconditionFailure.isFailure(out);
+  return () => ({
+    decorateRun: (run) => (v) => {
+      const before = ins.schedulers.length;
+      const out = run(v);
+      if (out instanceof Promise) {
+        return out.then((o: unknown) => {
+          if (failed(o)) onFailing(ins.schedulers.slice(before));
+          return o;
+        }) as ReturnType<typeof run>;
+      }
+      if (failed(out)) onFailing(ins.schedulers.slice(before));
+      return out;
+    },
+  });
 }
