@@ -65,7 +65,9 @@ export function table(rep: Report): string {
   const w = Math.max(8, ...rep.properties.map((p) => p.id.length));
   const lines = [`${'property'.padEnd(w)}  status   ${'runs'.padStart(6)}  ${'time'.padStart(9)}  ${'commands'.padStart(9)}  seed`];
   for (const p of rep.properties) {
-    const seed = p.seed === null ? '-' : `${p.seed}${p.path !== null ? ` path ${p.path}` : ''}`;
+    // the whole path is in the failure output and the JSON; the table shows its start
+    const path = p.path === null ? '' : ` path ${p.path.length > 40 ? `${p.path.slice(0, 40)}…` : p.path}`;
+    const seed = p.seed === null ? '-' : `${p.seed}${path}`;
     const status = p.status === 'failed' ? 'FAILED' : p.status;
     lines.push(`${p.id.padEnd(w)}  ${status.padEnd(7)}  ${String(p.runs).padStart(6)}  ${time(p.durationMs).padStart(9)}  ${String(p.commands).padStart(9)}  ${seed}`);
   }
