@@ -35,7 +35,8 @@ export function trimStack(text: string): string {
         dropped++;
         continue;
       }
-      out.push(ourPath(line));
+      // tsx prints an anonymous frame as "at <anonymous> (file)", vitest as "at file"
+      out.push(ourPath(line).replace(/at <anonymous> \((.*)\)$/, 'at $1'));
     } else out.push(ourPath(line));
   }
   if (dropped > 0) out.push('    (fast-check, node and harness frames hidden)');
