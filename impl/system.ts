@@ -13,7 +13,7 @@ import { simComponents } from './sim/index.ts';
 import { memoryComponents } from './memory/index.ts';
 import { createPlatformWith } from './pcie/index.ts';
 import { attachDma } from './bus/index.ts';
-import type { DmaCard } from '../model/contract.ts';
+import type { DmaCard, DmaPublication } from '../model/contract.ts';
 import { MicHostDriver, HostAllocator, readAttr as hostReadAttr, writeAttr as hostWriteAttr, type FirmwareStore } from './host/index.ts';
 import { Bar0Spy } from './host/bar0-spy.ts';
 import { Bar4Spy } from './host/regs-spy.ts';
@@ -107,7 +107,12 @@ export function createReferenceSystem(config: SystemConfig = {}): ReferenceSyste
   const dmaCards: (DmaCard | undefined)[] = [];
   if (config.dma === true) {
     platform.cards.forEach((ep, i) => {
-      const dc = attachDma(platform, i, { ringSize: DMA_RING_SIZE, cardAllocBase: ep.cardMemory.size - DMA_CARD_RESERVE });
+      const dmaPub = config.dmaPublications;
+      const dc = attachDma(platform, i, {
+        ringSize: DMA_RING_SIZE,
+        cardAllocBase: ep.cardMemory.size - DMA_CARD_RESERVE,
+        ...(dmaPub !== undefined ? { publications: (p: DmaPublication) => dmaPub(i, p) } : {}),
+      });
       if ('kind' in dc) throw new Error(`mic${i}: DMA attach failed: ${dc.detail}`);
       dmaCards.push(dc);
       const dev = (side: 'host' | 'card') => dc.bus.devices().find((d) => d.side === side);

@@ -77,7 +77,7 @@ export function attachDma(platform: Platform, cardIndex = 0, opts: DmaAttachOpti
     if (pub === undefined) return cm;
     // every descriptor store is a point where the engine may look; reported at its card address
     const toCard = cm.ringCardAddr - cm.ringAddr;
-    const mem = new StoreProbe(cm.mem, (addr, len) => pub({ kind: 'ring-store', side, channel: ch, addr: addr + toCard, len }));
+    const mem = new StoreProbe(cm.mem, (addr, len) => pub({ kind: 'ring-store', side, channel: ch, addr: addr + toCard, len, regs: engine.regs(ch) }));
     return { ...cm, mem };
   };
 
@@ -91,7 +91,7 @@ export function attachDma(platform: Platform, cardIndex = 0, opts: DmaAttachOpti
       readChan: (ch, reg) => port.readChan(ch, reg),
       writeChan: (ch, reg, value) => {
         const e = port.writeChan(ch, reg, value);
-        if (e === undefined) pub({ kind: 'register', side, channel: ch, reg, value: value >>> 0 });
+        if (e === undefined) pub({ kind: 'register', side, channel: ch, reg, value: value >>> 0, regs: engine.regs(ch) });
         return e;
       },
       readDcr: () => port.readDcr(),

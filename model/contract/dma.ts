@@ -220,12 +220,16 @@ export interface DmaAttachOptions {
   readonly publications?: (point: DmaPublication) => void;
 }
 
-/** a point where the engine may look (DmaAttachOptions.publications) */
+/**
+ * a point where the engine may look (DmaAttachOptions.publications), with the channel's registers
+ * as the engine holds them at that point (DTPR, DHPR, DRAR: what an oracle needs to know which slots
+ * the engine may read)
+ */
 export type DmaPublication =
   /** a client's store into the descriptor ring of its channel: card physical address, bytes */
-  | { readonly kind: 'ring-store'; readonly side: DmaSide; readonly channel: number; readonly addr: number; readonly len: number }
+  | { readonly kind: 'ring-store'; readonly side: DmaSide; readonly channel: number; readonly addr: number; readonly len: number; readonly regs: DmaChannelRegs }
   /** a client's register write, after it reached the engine (DHPR announces descriptors, DRAR_HI programs the ring) */
-  | { readonly kind: 'register'; readonly side: DmaSide; readonly channel: number; readonly reg: DmaChanReg; readonly value: number };
+  | { readonly kind: 'register'; readonly side: DmaSide; readonly channel: number; readonly reg: DmaChanReg; readonly value: number; readonly regs: DmaChannelRegs };
 
 /** what attachDma wires on one card */
 export interface DmaCard {

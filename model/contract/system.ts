@@ -9,6 +9,7 @@
  */
 import type { ChoiceSource, Scheduler } from './sim.ts';
 import type { MemPort } from './memory.ts';
+import type { DmaPublication } from './dma.ts';
 import type { CardVirtioDevice, VopCharDevice, VopHostFactory } from './vop.ts';
 import type { CardServices } from './devices.ts';
 
@@ -141,6 +142,13 @@ export interface SystemConfig {
    * a bug of the callback.
    */
   readonly publications?: (card: number, store: HostStore) => void;
+  /**
+   * With `dma`: every store a DMA client makes into its descriptor ring and every register write it
+   * makes (DmaAttachOptions.publications, per card), so the descriptor rings the host VOP copies
+   * through are checked at the finest granularity too. Unset: the DMA clients keep their pinned
+   * fast path.
+   */
+  readonly dmaPublications?: (card: number, point: DmaPublication) => void;
   /**
    * the host VOP of every card (default: the reference's). A plug-in replaces just this layer and
    * runs the VOP properties against it: `{ ...reference, system: { createSystem: (c) =>

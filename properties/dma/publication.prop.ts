@@ -22,103 +22,12 @@
  * Level: component
  */
 import fc from 'fast-check';
-import type { DmaChan, DmaError, DmaPublication, DmaResult, DmaTx, Implementation } from '../../model/contract.ts';
-import {
-  DMA_PREP_FENCE as F,
-  DMA_PREP_INTERRUPT as I,
-  MIC_DMA_DESC_SIZE,
-  MIC_DMA_NUM_CHAN,
-  SMPT_PAGE_SIZE,
-  SMPT_WINDOW_BASE,
-  channelOwner,
-} from '../../model/constants/dma.ts';
-import { DRAR_HI_BITS } from '../../model/layout/dma.ts';
+import type { DmaChan, DmaError, DmaResult, DmaTx, Implementation } from '../../model/contract.ts';
+import { DMA_PREP_FENCE as F, DMA_PREP_INTERRUPT as I, MIC_DMA_NUM_CHAN, channelOwner } from '../../model/constants/dma.ts';
 import { defineProperty } from '../harness.ts';
 import { interleaving } from '../choices.ts';
-import { buildWorld, isDmaError, MiB, request, type DmaWorld } from './world.ts';
-
-const QW = 8;
-const B = DRAR_HI_BITS.fields;
-const bits = (v: number, f: { lsb: number; width: number }): number => Math.floor(v / 2 ** f.lsb) % 2 ** f.width;
-
-interface RingWatch {
-  /** card physical address of slot 0 and the slot count, decoded from DRAR (facts §7.2) */
-  readonly base: number;
-  readonly size: number;
-  /** the head the engine was last given */
-  head: number;
-  /** per slot: bit 0 qw0 stored, bit 1 qw1 stored, since the slot was last announced */
-  readonly stored: Uint8Array;
-}
-
-/** the oracle: fed every point of every client, it reads the registers the engine works from */
-export class DescriptorRingOracle {
-  world: DmaWorld | undefined;
-  private readonly rings = new Map<number, RingWatch>();
-  checks = 0;
-  stores = 0;
-  /** slots announced in all, and the most one DHPR write announced past the last slot (wraps) */
-  announced = 0;
-  wraps = 0;
-
-  onPoint(p: DmaPublication): void {
-    const w = this.world;
-    if (w === undefined) return;
-    if (p.kind === 'register') {
-      if (p.reg === 'DRAR_HI') this.programmed(w, p.channel);
-      else if (p.reg === 'DHPR') this.announce(w, p.channel, p.value);
-      return;
-    }
-    this.stores++;
-    const r = this.rings.get(p.channel);
-    const where = `channel ${p.channel} (${p.side})`;
-    if (r === undefined) throw new Error(`${where}: stored ${p.len} bytes at 0x${p.addr.toString(16)} before its ring was programmed`);
-    const lo = p.addr - r.base;
-    const hi = lo + p.len;
-    if (lo < 0 || hi > r.size * MIC_DMA_DESC_SIZE) throw new Error(`${where}: stored ${p.len} bytes at 0x${p.addr.toString(16)}, outside its ring [0x${r.base.toString(16)}, +${r.size * MIC_DMA_DESC_SIZE})`);
-    const regs = w.dma.engine.regs(p.channel);
-    const running = regs.enabled && regs.dcherr === 0;
-    for (let s = Math.floor(lo / MIC_DMA_DESC_SIZE); s * MIC_DMA_DESC_SIZE < hi; s++) {
-      // the engine owns [DTPR, DHPR): a store there changes a descriptor it may be reading
-      if (running && (s - regs.dtpr + r.size) % r.size < (regs.dhpr - regs.dtpr + r.size) % r.size) {
-        throw new Error(`${where}: stored into slot ${s}, which the engine owns (DTPR ${regs.dtpr}, DHPR ${regs.dhpr}, ring of ${r.size})`);
-      }
-      const at = s * MIC_DMA_DESC_SIZE;
-      if (lo < at + QW && hi > at) r.stored[s]! |= 1;
-      if (lo < at + 2 * QW && hi > at + QW) r.stored[s]! |= 2;
-    }
-  }
-
-  /** DRAR_HI completes the ring address; programming the ring sets the head to the tail (empty) */
-  private programmed(w: DmaWorld, ch: number): void {
-    const regs = w.dma.engine.regs(ch);
-    const hi = regs.drarHi;
-    const size = bits(hi, B.size);
-    const base = bits(hi, B.sysMem) === 1
-      ? SMPT_WINDOW_BASE + bits(hi, B.smptEntry) * SMPT_PAGE_SIZE + (bits(hi, B.addrHi) & 3) * 2 ** 32 + regs.drarLo
-      : bits(hi, B.addrHi) * 2 ** 32 + regs.drarLo;
-    this.rings.set(ch, { base, size, head: regs.dhpr, stored: new Uint8Array(size) });
-  }
-
-  private announce(w: DmaWorld, ch: number, value: number): void {
-    const r = this.rings.get(ch);
-    if (r === undefined) throw new Error(`channel ${ch}: DHPR := ${value} before its ring was programmed`);
-    this.checks++;
-    const n = (value - r.head + r.size) % r.size;
-    for (let k = 0; k < n; k++) {
-      const s = (r.head + k) % r.size;
-      const got = r.stored[s]!;
-      if (got !== 3) {
-        const missing = got === 0 ? 'neither quadword' : got === 1 ? 'qw1 (type and destination) missing' : 'qw0 missing';
-        throw new Error(`channel ${ch}: DHPR := ${value} (from ${r.head}) announces slot ${s} before its descriptor was stored this lap: ${missing}; the engine at DTPR ${w.dma.engine.regs(ch).dtpr} may read it now`);
-      }
-      r.stored[s] = 0;
-    }
-    if (r.head + n >= r.size) this.wraps++;
-    this.announced += n;
-    r.head = value % r.size;
-  }
-}
+import { buildWorld, isDmaError, MiB, request } from './world.ts';
+import { DescriptorRingOracle } from './ringOracle.ts';
 
 type Op =
   | { readonly kind: 'copy'; readonly ch: 0 | 1; readonly copies: 1 | 2; readonly lines: number; readonly flags: number; readonly issue: boolean; readonly steps: number; readonly again: boolean }
@@ -157,7 +66,6 @@ interface Sub {
 function run(impl: Implementation, x: { readonly ringSize: number; readonly chans: readonly [number, number]; readonly ops: readonly Op[]; readonly choices: readonly number[] }): void {
   const oracle = new DescriptorRingOracle();
   const world = buildWorld(impl, x.choices, x.ringSize, { publications: (p) => oracle.onPoint(p) });
-  oracle.world = world;
   const card = world.platform.cards[0]!;
   const chans: DmaChan[] = x.chans.map((n) => request(world, n));
   const lives = [0, 0];

@@ -113,7 +113,7 @@ function run(impl: Implementation, x: { region: number; bufs: readonly Buf[] }):
       }
       sys.settle();
       const done = dev.reap(vq);
-      if (!Array.isArray(done)) throw new Error(`round ${round}: reap of vq ${vq}: ${JSON.stringify(done)}`);
+      if ('kind' in done) throw new Error(`round ${round}: reap of vq ${vq}: ${done.reason} ${done.detail}`);
       const mine = posted.filter((q) => q.buf.vq === vq);
       if (done.length !== mine.length) throw new Error(`round ${round}: vq ${vq} reaped ${done.length} of ${mine.length}`);
       done.forEach((c, k) => {

@@ -135,7 +135,7 @@ function run(impl: Implementation, x: DoorbellInput): void {
     stop();
     if (irqs === 0) throw new Error(`${who}: the host completed its buffer but its card doorbell never reached it`);
     const done = dev.reap(0);
-    if (!Array.isArray(done) || done.length !== 1 || done[0]!.token !== t) throw new Error(`${who}: reap gave ${JSON.stringify(done)}, expected token ${t}`);
+    if ('kind' in done || done.length !== 1 || done[0]!.token !== t) throw new Error(`${who}: reap gave ${JSON.stringify(done)}, expected token ${t}`);
   };
   for (const p of x.probes) probe(added[p % added.length]!, p);
 

@@ -9,20 +9,24 @@
  *   - every used element up to the used idx the host stores was written (id and len) since the
  *     previous used idx store (ORD-03, RING-15: element before idx);
  *   - and on the card's side, at every store its software makes: every avail slot up to the avail
- *     idx the card stores was written since its previous avail idx store (ORD-01).
+ *     idx the card stores was written since its previous avail idx store (ORD-01);
+ *   - with DMA, at every store into a descriptor ring and every DMA register write: the descriptors
+ *     a DHPR write announces were stored first and no store hits a slot the engine owns (facts
+ *     §7.3, §7.5; the oracle of dma.publication, here on the copies COPY_DESC makes).
  *   Traffic: devices added while the card is up, chains posted and completed through COPY_DESC,
  *   vdev resets and card resets, with and without DMA.
- * Source: facts §5.4 (ADD_DEVICE order), §6.4; ORD-01, ORD-03, RING-15; DESIGN.md §3 (publication oracle)
+ * Source: facts §5.4 (ADD_DEVICE order), §6.4, §7.3, §7.5; ORD-01, ORD-03, RING-15; DESIGN.md §3 (publication oracle)
  * Level: system
  */
 import fc from 'fast-check';
-import type { HostStore, Implementation, MicSystem, VirtioDeviceSpec } from '../../model/contract.ts';
+import type { DmaPublication, HostStore, Implementation, MicSystem, VirtioDeviceSpec } from '../../model/contract.ts';
 import {
   ctrlOffset, deviceCtrl, deviceDesc, FIRST_ENTRY_OFFSET, MIC_DP_SIZE, MIC_MAGIC, totalDescSize, vqConfig, vqConfigOffset,
 } from '../../model/layout/device-page.ts';
 import { availSize, availSlotOffset, descTableSize, micVringInfo, micVringInfoOffset, usedElemOffset, vringAvail, vringUsed, vringUsedElem } from '../../model/layout/vring.ts';
 import { defineProperty } from '../harness.ts';
 import { DATA, VopWorld, type Iov } from './world.ts';
+import { DescriptorRingOracle } from '../dma/ringOracle.ts';
 
 const H = deviceDesc.fields;
 const U_IDX = vringUsed.fields.idx.offset;
@@ -214,7 +218,15 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
 
 function run(impl: Implementation, dma: boolean, cmds: readonly Cmd[]): void {
   const oracle = new PublicationOracle();
-  const sys = impl.system!.createSystem({ trace: false, dma, accessLogs: false, publications: (_card, st) => oracle.onStore(st) });
+  // with DMA, the host VOP's copies go through host channel 0's descriptor ring: probed too
+  const rings = new DescriptorRingOracle();
+  const sys = impl.system!.createSystem({
+    trace: false,
+    dma,
+    accessLogs: false,
+    publications: (_card, st) => oracle.onStore(st),
+    ...(dma ? { dmaPublications: (_card: number, p: DmaPublication) => rings.onPoint(p) } : {}),
+  });
   oracle.sys = sys;
   const boot = sys.writeAttr(0, 'state', 'boot');
   if (!('ok' in boot)) throw new Error(`boot refused: ${boot.errno}`);
@@ -229,6 +241,7 @@ function run(impl: Implementation, dma: boolean, cmds: readonly Cmd[]): void {
     sys.settle();
   };
   add(3, 16);
+  let copied = false;
   cmds.forEach((c, i) => {
     const where = `command ${i} (${c.kind})`;
     if (c.kind === 'addDevice') return add(c.type, c.num);
@@ -259,16 +272,18 @@ function run(impl: Implementation, dma: boolean, cmds: readonly Cmd[]): void {
     const iovs: Iov[] = [{ base: DATA, len: c.size + c.room }];
     const r = w.copy(0, iovs, c.update, { fd });
     if (!('ok' in r.r)) throw new Error(`${where}: COPY_DESC ${r.r.errno}`);
+    copied = true;
     sys.settle();
     dev.reap(0);
   });
   if (oracle.checks === 0) throw new Error(`the oracle saw ${oracle.stores} host stores but checked nothing: no publication was observed`);
+  if (dma && copied && rings.checks === 0) throw new Error(`COPY_DESC copied by DMA, but the descriptor-ring oracle saw ${rings.stores} ring stores and no DHPR write`);
 }
 
 export const vopPublication = defineProperty({
   id: 'vop.publication',
-  claim: 'at every store into memory the other side reads, a device entry with a type is complete, every used element up to the stored used idx and every avail slot up to the stored avail idx was written first',
-  source: 'facts §5.4, §6.4; ORD-01, ORD-03, RING-15; DESIGN.md §3',
+  claim: 'at every store into memory the other side reads, a device entry with a type is complete, every used element up to the stored used idx and every avail slot up to the stored avail idx was written first, and with DMA every descriptor before the DHPR write that announces it',
+  source: 'facts §5.4, §6.4, §7.3, §7.5; ORD-01, ORD-03, RING-15; DESIGN.md §3',
   level: 'system',
   requires: ['system', 'memory'],
   runs: 15,
