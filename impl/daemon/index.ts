@@ -8,3 +8,4 @@ export { VopDaemon } from './device-daemon.ts';
 export { createDaemon, run, PUMP_EVERY } from './run.ts';
 
 export const daemonComponents: DaemonComponents = { createDaemon, run };
+export * from './backends/index.ts';

@@ -1,0 +1,117 @@
+/**
+ * Real console backends (issue 10 item 3): a Unix-domain socket any client can attach to (`socat
+ * - UNIX-CONNECT:<path>`, `nc -U <path>`), one client at a time, and the terminal (any readable /
+ * writable stream pair, stdin / stdout by default). Input arrives asynchronously into a queue that
+ * `take` drains synchronously; output the card prints while no client is attached is kept (up to a
+ * bound) and handed to the next client, as a console log would be.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { rmSync } from 'node:fs';
+import type { ConsoleBackend } from '../../../model/contract.ts';
+import { BackendError } from './errors.ts';
+
+const bytesOf = (b: Buffer | string): Uint8Array =>
+  typeof b === 'string' ? new TextEncoder().encode(b) : new Uint8Array(b.buffer, b.byteOffset, b.length).slice();
+
+/** the queue both variants share */
+class Queued {
+  protected readonly input: Uint8Array[] = [];
+  take(): Uint8Array | undefined {
+    return this.input.shift();
+  }
+}
+
+/** the console on the terminal: bytes read from `input` go to the card, the card's output to `output` */
+export class TerminalConsole extends Queued implements ConsoleBackend {
+  private readonly onData = (b: Buffer | string): void => void this.input.push(bytesOf(b));
+
+  constructor(
+    private readonly inStream: NodeJS.ReadableStream = process.stdin,
+    private readonly outStream: NodeJS.WritableStream = process.stdout,
+  ) {
+    super();
+    inStream.on('data', this.onData);
+  }
+
+  put(bytes: Uint8Array): void {
+    this.outStream.write(bytes);
+  }
+
+  close(): void {
+    this.inStream.removeListener('data', this.onData);
+  }
+}
+
+/** the console on a Unix-domain socket at `path` */
+export class UnixSocketConsole extends Queued implements ConsoleBackend {
+  private client: Socket | undefined;
+  private backlog: Uint8Array[] = [];
+  private backlogBytes = 0;
+  /** clients refused because one was attached already */
+  refused = 0;
+
+  private constructor(
+    readonly path: string,
+    private readonly server: Server,
+    private readonly maxBacklog: number,
+  ) {
+    super();
+    server.on('connection', (s) => this.attach(s));
+  }
+
+  /** listen on `path` (which must not exist); throws BackendError */
+  static listen(path: string, opts: { maxBacklog?: number } = {}): Promise<UnixSocketConsole> {
+    const server = createServer();
+    return new Promise((resolve, reject) => {
+      server.once('error', (e) => reject(new BackendError('socket', `console socket ${path}: ${e.message}`)));
+      server.listen(path, () => {
+        server.removeAllListeners('error');
+        server.on('error', () => undefined);
+        resolve(new UnixSocketConsole(path, server, opts.maxBacklog ?? 65536));
+      });
+    });
+  }
+
+  get attached(): boolean {
+    return this.client !== undefined;
+  }
+
+  private attach(s: Socket): void {
+    if (this.client !== undefined) {
+      this.refused++;
+      s.end('console busy: another client is attached\n');
+      return;
+    }
+    this.client = s;
+    s.on('data', (b: Buffer) => void this.input.push(bytesOf(b)));
+    s.on('error', () => undefined);
+    s.on('close', () => {
+      if (this.client === s) this.client = undefined;
+    });
+    for (const b of this.backlog) s.write(b);
+    this.backlog = [];
+    this.backlogBytes = 0;
+  }
+
+  put(bytes: Uint8Array): void {
+    if (this.client !== undefined) {
+      this.client.write(bytes);
+      return;
+    }
+    this.backlog.push(bytes.slice());
+    this.backlogBytes += bytes.length;
+    while (this.backlogBytes > this.maxBacklog && this.backlog.length > 0) this.backlogBytes -= this.backlog.shift()!.length;
+  }
+
+  /** close the client and the server and remove the socket file */
+  close(): Promise<void> {
+    this.client?.destroy();
+    this.client = undefined;
+    return new Promise((resolve) =>
+      this.server.close(() => {
+        rmSync(this.path, { force: true });
+        resolve();
+      }),
+    );
+  }
+}
