@@ -2,7 +2,7 @@
  * Claim: the card's buffer memory fills up and empties without a leak or an overlap. On a card
  *   whose buffer region is small (card memory 4 GiB + 16 to 32 KiB: the region above 4 GiB is what
  *   the card's virtio drivers allocate buffers from), a driver adds buffers of mixed sizes to two
- *   queues, cycling through them, until the card refuses one for lack of memory (or both rings
+ *   queues, cycling through them, until the card refuses one for lack of memory (or the rings
  *   are full first):
  *   - the refusal is the typed 'no-memory' error and takes nothing (buffers in flight unchanged);
  *   - every buffer accepted up to then crosses to user space byte-exact through COPY_DESC, and its
@@ -50,7 +50,7 @@ interface Posted {
   readonly buf: Buf;
 }
 
-/** adds bufs in order, round and round, until the heap refuses one (or both rings are full) */
+/** adds bufs in order, round and round, until the heap refuses one (or the rings it uses are full) */
 function fill(dev: CardVirtioDevice, bufs: readonly Buf[], round: number, posted: Posted[]): string {
   const full = [false, false];
   for (let i = 0; i < 8 * bufs.length + 1000; i++) {
@@ -68,7 +68,7 @@ function fill(dev: CardVirtioDevice, bufs: readonly Buf[], round: number, posted
     if (t.reason === 'no-memory') return `heap full at add ${i}`;
     // a full ring is the queue's limit, not the heap's
     full[b.vq] = true;
-    if (full[0] && full[1]) return `both rings full at add ${i}`;
+    if (bufs.every((q) => full[q.vq])) return `the rings full at add ${i}`;
   }
   throw new Error(`round ${round}: ${posted.length} buffers added and neither the heap nor the rings ran full`);
 }
