@@ -53,6 +53,8 @@ interface Device {
   awake: boolean;
   /** poll says the device is gone (the card removed it) */
   gone: boolean;
+  /** the last errno a call for it returned */
+  lastErrno: string | undefined;
 }
 
 export class VopDaemon implements DeviceDaemon {
@@ -67,7 +69,7 @@ export class VopDaemon implements DeviceDaemon {
   ) {
     for (const c of cards) {
       const dev = (name: string, spec: VirtioDeviceSpec, loop: DeviceLoop, features = 0, config: Uint8Array = new Uint8Array(spec.configLen)): void =>
-        void this.devs.push({ card: c.card, name, spec, features, config, loop, port: undefined, entry: undefined, awake: true, gone: false });
+        void this.devs.push({ card: c.card, name, spec, features, config, loop, port: undefined, entry: undefined, awake: true, gone: false, lastErrno: undefined });
       if (c.console) dev('console', CONSOLE_DEVICE, new ConsoleLoop(c.console));
       if (c.net) dev('net', NET_DEVICE, new NetLoop(c.net));
       if (c.block) dev('block', BLOCK_DEVICE, new BlockLoop(c.block), blockFeatures(c.block), blockConfig(c.block, BLOCK_DEVICE.configLen));
@@ -104,7 +106,7 @@ export class VopDaemon implements DeviceDaemon {
     const ring = new RingView(view, d.spec, entry);
     for (let vq = 0; vq < d.spec.numVq; vq++) if (!ring.magicOk(vq)) return fail(`vring ${vq}: bad magic`);
     d.entry = entry;
-    d.port = { user: this.user, fd, slot, ring };
+    d.port = { user: this.user, fd, slot, ring, noteErrno: (e) => void (d.lastErrno = e) };
     d.awake = true;
     d.gone = false;
     d.loop.drop();
@@ -180,7 +182,8 @@ export class VopDaemon implements DeviceDaemon {
       .filter((d) => d.card === card)
       .map((d) => {
         const s: LoopStats = d.loop.stats;
-        return { type: d.spec.type, fd: d.port?.fd, toCard: s.toCard, fromCard: s.fromCard, refused: s.refused };
+        const base = { type: d.spec.type, fd: d.port?.fd, toCard: s.toCard, fromCard: s.fromCard, refused: s.refused };
+        return d.lastErrno === undefined ? base : { ...base, lastErrno: d.lastErrno };
       });
   }
 }

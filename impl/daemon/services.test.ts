@@ -87,3 +87,35 @@ describe.each([true, false])('daemon and the card drivers (dma %s)', (dma) => {
     expect(w.disk.bytes).toEqual(before);
   });
 });
+
+describe('a DMA channel error in the middle of block traffic', () => {
+  test('traffic stops with the errno in the stats; a card reset and boot bring it back; acknowledged writes are in the store', () => {
+    const w = world(true);
+    const statuses = new Map<number, number>();
+    const writes = new Map<number, Uint8Array>();
+    w.sys.scheduler.faults.arm('dma.ch0.descError', { skip: 3 });
+    for (let i = 0; i < 6; i++) {
+      const data = pattern(1024, 10 + i);
+      writes.set(i, data);
+      expect(typeof w.s.blk.submit({ type: 'out', sector: i * 2, data }, (c) => statuses.set(i, c.status))).toBe('number');
+    }
+    w.s.blk.kick();
+    // the halted channel refuses every later copy: the system goes idle with requests unanswered
+    expect(run(w.sys, w.d, () => statuses.size === 6)).toBe(false);
+    expect(w.sys.scheduler.faults.fired('dma.ch0.descError')).toBe(1);
+    expect(w.d.stats(0).find((s) => s.type === 2)?.lastErrno).toBe('ENOMEM');
+    for (const [i, st] of statuses) {
+      expect(st).toBe(VIRTIO_BLK_S_OK);
+      expect(w.disk.bytes.subarray(i * 1024, i * 1024 + 1024)).toEqual(writes.get(i));
+    }
+    expect(w.sys.writeAttr(0, 'state', 'reset')).toEqual({ ok: true });
+    expect(run(w.sys, w.d, () => w.sys.observe.state(0) === 'offline')).toBe(true);
+    expect(w.sys.writeAttr(0, 'state', 'boot')).toEqual({ ok: true });
+    expect(run(w.sys, w.d, () => w.s.blk.live && w.s.net.live && w.s.console.live)).toBe(true);
+    const lost = w.s.detached().blk.length;
+    expect(lost + statuses.size).toBe(6);
+    const again = pattern(512, 99);
+    expect(w.blk({ type: 'out', sector: 20, data: again }).status).toBe(VIRTIO_BLK_S_OK);
+    expect(w.disk.bytes.subarray(20 * 512, 21 * 512)).toEqual(again);
+  });
+});

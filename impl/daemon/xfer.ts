@@ -17,6 +17,8 @@ export interface Port {
   /** base of the device's slot of user memory */
   readonly slot: number;
   readonly ring: RingView;
+  /** a call failed with this errno (kept for the device's stats) */
+  noteErrno(e: VopErrno): void;
 }
 
 /**
@@ -65,6 +67,7 @@ export class Xfer {
     const { r, outLen } = p.user.copy(p.fd, p.slot, this.vr, this.rest(), this.updateUsed);
     if (!('ok' in r)) {
       this.errno = r.errno;
+      p.noteErrno(r.errno);
       return r.errno === 'ENODEV' ? 'down' : 'error';
     }
     this.done += outLen;

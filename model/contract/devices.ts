@@ -165,6 +165,8 @@ export interface DaemonDeviceStats {
   readonly fromCard: number;
   /** requests answered with a status other than OK (block) or frames refused (net) */
   readonly refused: number;
+  /** the last errno a char-device call for this device returned (e.g. ENOMEM while the host's DMA channel is halted) */
+  readonly lastErrno?: string;
 }
 
 /** our mpssd's device part: per card, open, ADD_DEVICE, and the loops of facts §8.4 */
