@@ -7,6 +7,7 @@ import { properties as dma } from './dma/index.ts';
 import { properties as ring } from './ring/index.ts';
 import { properties as lifecycle } from './lifecycle/index.ts';
 import { properties as vop } from './vop/index.ts';
+import { properties as devices } from './devices/index.ts';
 
-export const areas: Readonly<Record<string, readonly PropertyDef[]>> = { sim, memory, pcie, dma, ring, lifecycle, vop };
+export const areas: Readonly<Record<string, readonly PropertyDef[]>> = { sim, memory, pcie, dma, ring, lifecycle, vop, devices };
 export const allProperties: readonly PropertyDef[] = Object.values(areas).flat();

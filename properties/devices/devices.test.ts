@@ -1,0 +1,4 @@
+import { registerProperties } from '../vitest.ts';
+import { properties } from './index.ts';
+
+registerProperties(properties);

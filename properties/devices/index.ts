@@ -1,0 +1,5 @@
+import type { PropertyDef } from '../harness.ts';
+import { devicesBlk } from './blk.prop.ts';
+
+/** the device properties (issue 10), in the order they run */
+export const properties: readonly PropertyDef[] = [devicesBlk];
