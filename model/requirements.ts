@@ -234,30 +234,18 @@ export const REQUIREMENTS = {
   ),
   // --- J. virtio-blk
   'BLK-01': YET('block is device id 2 with request queues 0..N-1 (N = 1 without F_MQ)', DEVICES_YET),
-  'BLK-02': YET(
-    'a block request is a 16-byte readable header, the data, and one writable status byte at the very end',
-    DEVICES_YET,
-  ),
-  'BLK-03': YET(
-    'request types IN 0, OUT 1, FLUSH 4, GET_ID 8 ...; status OK 0, IOERR 1, UNSUPP 2, always written',
-    DEVICES_YET,
-  ),
-  'BLK-04': YET(
-    'sector and capacity count 512-byte units whatever blk_size says; IN/OUT lengths are multiples of 512',
-    DEVICES_YET,
-  ),
-  'BLK-05': YET('no request reaches past capacity; a robust device answers IOERR and changes nothing', DEVICES_YET),
-  'BLK-06': YET('a device that offers RO fails every write with IOERR and changes no data', DEVICES_YET),
+  'BLK-02': M('a block request is a 16-byte readable header, the data, and one writable status byte at the very end'),
+  'BLK-03': M('request types IN 0, OUT 1, FLUSH 4, GET_ID 8 ...; status OK 0, IOERR 1, UNSUPP 2, always written'),
+  'BLK-04': M('sector and capacity count 512-byte units whatever blk_size says; IN/OUT lengths are multiples of 512'),
+  'BLK-05': M('no request reaches past capacity; a robust device answers IOERR and changes nothing'),
+  'BLK-06': M('a device that offers RO fails every write with IOERR and changes no data'),
   'BLK-07': YET(
     'FLUSH has sector 0 and no data; a completed flush makes every earlier completed write durable',
     DEVICES_YET,
   ),
   'BLK-08': YET('FLUSH should always be offered; CONFIG_WCE and writeback rules; padding bytes read 0', DEVICES_YET),
-  'BLK-09': YET(
-    'with SEG_MAX and SIZE_MAX a request stays within seg_max data segments of at most size_max bytes',
-    DEVICES_YET,
-  ),
-  'BLK-10': YET('GET_ID returns a NUL-padded ASCII id in exactly 20 writable bytes', DEVICES_YET),
+  'BLK-09': M('with SEG_MAX and SIZE_MAX a request stays within seg_max data segments of at most size_max bytes'),
+  'BLK-10': M('GET_ID returns a NUL-padded ASCII id in exactly 20 writable bytes'),
   'BLK-11': OUT(
     'DISCARD / WRITE_ZEROES / SECURE_ERASE carry 16-byte segments with flag rules',
     'mpssd offers none of these features (facts §8.2)',
@@ -266,7 +254,7 @@ export const REQUIREMENTS = {
     'capacity may change at run time, announced by a config change, and the driver re-reads it',
     DEVICES_YET,
   ),
-  'BLK-13': YET('the used len of a block request counts the data written plus the status byte', DEVICES_YET),
+  'BLK-13': M('the used len of a block request counts the data written plus the status byte'),
   // --- K. virtio-console
   'CON-01': YET(
     'console is device id 3: port 0 receiveq 0 and transmitq 1, control queues only with MULTIPORT',

@@ -189,6 +189,9 @@ function check(impl: Implementation, input: BlkInput): void {
       const got = e.got!;
       if (got.status !== e.status) throw new Error(`${e.what}: status ${got.status}, expected ${e.status} (BLK-03/05/06)`);
       if (e.data !== undefined && !bytesEqual(got.data, e.data)) throw new Error(`${e.what}: the data read differs from the model`);
+      // BLK-13: used len = the writable bytes the walk passed (the whole data area, even zeroed for a refusal) + the status
+      const writableData = e.req.type === 'in' ? e.req.sectors * SECTOR : e.req.type === 'get-id' ? VIRTIO_BLK_ID_BYTES : 0;
+      if (got.len !== writableData + 1) throw new Error(`${e.what}: used len ${got.len}, expected ${writableData + 1} (BLK-13)`);
     }
     if (w.disk.violations.length > 0) throw new Error(`the daemon misused the store: ${w.disk.violations.join('; ')}`);
     if (!bytesEqual(w.disk.bytes, model.bytes)) {
