@@ -119,3 +119,39 @@ describe('a DMA channel error in the middle of block traffic', () => {
     expect(w.disk.bytes.subarray(20 * 512, 21 * 512)).toEqual(again);
   });
 });
+
+describe('the daemon across the card lifecycle (the lifecycle part of mpssd drives the card)', () => {
+  const traffic = (w: ReturnType<typeof world>, n: number): void => {
+    const data = pattern(512, n);
+    expect(w.blk({ type: 'out', sector: n, data }).status).toBe(VIRTIO_BLK_S_OK);
+    expect(w.blk({ type: 'in', sector: n, sectors: 1 }).data).toEqual(data);
+    const heard: Uint8Array[] = [];
+    const off = w.s.net.onFrame((f) => heard.push(f.slice()));
+    w.net.send(data);
+    expect(run(w.sys, w.d, () => heard.some((f) => f.length === 512))).toBe(true);
+    off();
+  };
+  const allLive = (w: ReturnType<typeof world>): boolean => run(w.sys, w.d, () => w.s.blk.live && w.s.net.live && w.s.console.live);
+
+  test('a card crash: mpssd resets the card, a boot brings the devices back', () => {
+    const w = world(true);
+    traffic(w, 1);
+    expect(w.sys.cardPanic(0)).toEqual({ ok: true });
+    expect(run(w.sys, w.d, () => w.sys.observe.state(0) === 'offline', { maxTimeNs: 200e9 })).toBe(true);
+    expect(w.sys.writeAttr(0, 'state', 'boot')).toEqual({ ok: true });
+    expect(allLive(w)).toBe(true);
+    traffic(w, 2);
+  });
+
+  test('suspend and resume: mpssd boots the card again and the devices come back', () => {
+    const w = world(true);
+    traffic(w, 3);
+    expect(w.sys.pmSuspend()).toEqual({ ok: true });
+    // the PM notifier's prepare finishes when the system settles (nothing of the daemon's is needed)
+    w.sys.settle();
+    expect(w.sys.observe.state(0)).toBe('suspended');
+    expect(w.sys.pmResume()).toEqual({ ok: true });
+    expect(allLive(w)).toBe(true);
+    traffic(w, 4);
+  });
+});
