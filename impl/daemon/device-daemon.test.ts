@@ -3,7 +3,7 @@ import type { CardCompletion, CardVirtioDevice, MicSystem } from '../../model/co
 import { createReferenceSystem } from '../system.ts';
 import {
   MAX_NET_PKT_SIZE, VIRTIO_BLK_S_IOERR, VIRTIO_BLK_S_OK, VIRTIO_BLK_S_UNSUPP, VIRTIO_BLK_T_FLUSH, VIRTIO_BLK_T_GET_ID, VIRTIO_BLK_T_IN,
-  VIRTIO_BLK_T_OUT, VIRTIO_NET_HDR_F_DATA_VALID, virtioBlkConfig,
+  VIRTIO_BLK_T_OUT, VIRTIO_NET_HDR_F_DATA_VALID, virtioBlkConfig, VIRTIO_BLK_F_RO, VIRTIO_BLK_F_SEG_MAX,
 } from '../../model/layout/virtio-devices.ts';
 import { VIRTIO_ID_BLOCK, VIRTIO_ID_CONSOLE, VIRTIO_ID_NET } from '../../model/constants/virtio.ts';
 import { createDaemon, run } from './run.ts';
@@ -169,6 +169,8 @@ describe('device daemon: bad block requests get the right status and write nothi
   ];
   test.each(cases)('$name', (c) => {
     const w = world({ readOnly: c.ro ?? false });
+    // SEG_MAX always, RO exactly for a read-only disk (facts §8.2)
+    expect(dev(w, VIRTIO_ID_BLOCK)!.features & ((1 << VIRTIO_BLK_F_SEG_MAX) | (1 << VIRTIO_BLK_F_RO))).toBe((1 << VIRTIO_BLK_F_SEG_MAX) | (c.ro ? 1 << VIRTIO_BLK_F_RO : 0));
     const before = w.disk.bytes.slice();
     if (c.eio) w.disk.failNext = 1;
     const done = blk(w, c.hdr(), c.data, c.writable);
