@@ -99,8 +99,9 @@ export class IpStack implements CardIp {
 
   private ip(f: Uint8Array): boolean {
     const h = ipv4Header.fields;
-    const vi = netGet(f, E, h.version_ihl);
-    if (vi === undefined || vi >> 4 !== IPV4_VERSION) return false;
+    if (f.length < E + ipv4Header.size) return false;
+    const vi = netGet(f, E, h.version_ihl)!;
+    if (vi >> 4 !== IPV4_VERSION) return false;
     const hl = (vi & 0xf) * 4;
     const total = netGet(f, E, h.total_length)!;
     if (hl < IPV4_MIN_IHL * 4 || total < hl || E + total > f.length) return false;
