@@ -234,5 +234,7 @@ describe('device daemon lifecycle', () => {
     expect(w.d.stats(0).find((s) => s.type === VIRTIO_ID_BLOCK)!.fd).not.toBe(fdBefore);
     expect(liveAll(w)).toBe(true);
     echo(w, 5);
+    // the daemon found its own entries, not the decoy's of the same types
+    for (const t of [1, 2, 3]) expect(w.d.entryOf(0, t)).toBe(dev(w, t)!.offset);
   });
 });

@@ -19,7 +19,7 @@ import { virtioBlkConfig, VIRTIO_BLK_F_RO, VIRTIO_BLK_F_SEG_MAX, VIRTIO_BLK_SECT
 import { POLLERR, POLLIN } from '../../model/constants/vop.ts';
 import { BLOCK_DEVICE, CONSOLE_DEVICE, NET_DEVICE } from './devices.ts';
 import { DaemonUser, descBlock, mmapLen } from './user.ts';
-import { findEntry, RingView } from './ring-view.ts';
+import { findEntry, liveEntries, RingView } from './ring-view.ts';
 import type { DeviceLoop, LoopStats, Port } from './xfer.ts';
 import { ConsoleLoop } from './console-loop.ts';
 import { NetLoop } from './net-loop.ts';
@@ -91,6 +91,9 @@ export class VopDaemon implements DeviceDaemon {
     const what = `mic${d.card} ${d.name}`;
     const fd = this.user.open(d.card);
     if (typeof fd === 'string') return `${what}: open /dev/vop_virtio${d.card}: ${fd}`;
+    // the entries live before ADD_DEVICE, seen through a device of ours already on this card
+    const other = this.devs.find((o) => o !== d && o.card === d.card && o.port !== undefined);
+    const before = other === undefined ? [] : liveEntries(other.port!.ring.view);
     const slot = this.user.takeSlot();
     const fail = (e: string): string => {
       this.user.close(fd);
@@ -101,7 +104,7 @@ export class VopDaemon implements DeviceDaemon {
     if (!('ok' in r)) return fail(`ADD_DEVICE: ${r.errno}`);
     const view = this.user.mmap(fd, mmapLen(d.spec));
     if (typeof view === 'string') return fail(`mmap: ${view}`);
-    const taken = new Set(this.devs.filter((o) => o !== d && o.card === d.card && o.entry !== undefined).map((o) => o.entry!));
+    const taken = new Set([...before, ...this.devs.filter((o) => o !== d && o.card === d.card && o.entry !== undefined).map((o) => o.entry!)]);
     const entry = findEntry(view, d.spec, taken);
     const ring = new RingView(view, d.spec, entry);
     for (let vq = 0; vq < d.spec.numVq; vq++) if (!ring.magicOk(vq)) return fail(`vring ${vq}: bad magic`);
@@ -175,6 +178,11 @@ export class VopDaemon implements DeviceDaemon {
     for (const d of this.devs) d.awake = true;
     this.wants();
     return this.pumpDue();
+  }
+
+  /** the device-page offset the daemon took for its device of `type` on `card` (for observers) */
+  entryOf(card: number, type: number): number | undefined {
+    return this.devs.find((d) => d.card === card && d.spec.type === type)?.entry;
   }
 
   stats(card: number): readonly DaemonDeviceStats[] {

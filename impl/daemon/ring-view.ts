@@ -19,25 +19,36 @@ export interface ChainShape {
   readonly writable: number;
 }
 
+/** the offsets of the live entries (type > 0) of a device page, in the card's walk order (facts §5.4) */
+export function liveEntries(view: MemPort): number[] {
+  const h = deviceDesc.fields;
+  const out: number[] = [];
+  for (let off = FIRST_ENTRY_OFFSET; off + deviceDesc.size <= MIC_DP_SIZE; ) {
+    const type = (num(view.read8(off + h.type.offset)) << 24) >> 24;
+    if (type === 0) break;
+    if (type > 0) out.push(off);
+    const shape = { numVq: num(view.read8(off + h.num_vq.offset)), featureLen: num(view.read8(off + h.feature_len.offset)), configLen: num(view.read8(off + h.config_len.offset)) };
+    off += totalDescSize(shape);
+  }
+  return out;
+}
+
 /**
  * The device-page offset of the entry ADD_DEVICE just made for `spec` (user space is told no offset):
- * an entry of its type and shape that none of `taken` claims, preferring one the card has not
- * touched yet (status 0), else the last (the slot search appends). [model choice: with two daemons
- * adding the same type to one card the guess can be wrong; it only gates when the loops look]
+ * an entry of its type and shape that is not in `taken` (our other devices' entries, and every
+ * entry that was live before the call when we could look), preferring one the card has not touched
+ * yet (status 0), else the last (the slot search appends). [model choice: exact when the daemon
+ * already had a device on the card; otherwise a guess that can only be wrong when another process
+ * added a device of the same type, and it only gates when the loops look]
  */
 export function findEntry(view: MemPort, spec: VirtioDeviceSpec, taken: ReadonlySet<number>): number | undefined {
   const h = deviceDesc.fields;
   let best: number | undefined;
-  for (let off = FIRST_ENTRY_OFFSET; off + deviceDesc.size <= MIC_DP_SIZE; ) {
-    const type = num(view.read8(off + h.type.offset));
-    if (type <= 0) break;
-    const shape = { numVq: num(view.read8(off + h.num_vq.offset)), featureLen: num(view.read8(off + h.feature_len.offset)), configLen: num(view.read8(off + h.config_len.offset)) };
-    const same = type === spec.type && shape.numVq === spec.numVq && shape.featureLen === spec.featureLen && shape.configLen === spec.configLen
+  for (const off of liveEntries(view)) {
+    const same = num(view.read8(off + h.type.offset)) === spec.type && num(view.read8(off + h.num_vq.offset)) === spec.numVq
+      && num(view.read8(off + h.feature_len.offset)) === spec.featureLen && num(view.read8(off + h.config_len.offset)) === spec.configLen
       && num(view.read16(off + vqConfigOffset(0) + vqConfig.fields.num.offset)) === spec.num;
-    if (same && !taken.has(off)) {
-      if (best === undefined || num(view.read8(off + h.status.offset)) === 0) best = off;
-    }
-    off += totalDescSize(shape);
+    if (same && !taken.has(off) && (best === undefined || num(view.read8(off + h.status.offset)) === 0)) best = off;
   }
   return best;
 }
