@@ -184,3 +184,47 @@ describe('console backends', () => {
     con.close();
   });
 });
+
+describe('real backends behind the daemon', () => {
+  test('a datagram reaches the card as a frame and the card\'s frame comes back as a datagram; the console socket talks to the card', async () => {
+    const peer = createSocket('udp4');
+    await new Promise<void>((r) => peer.bind(0, '127.0.0.1', () => r()));
+    const heard: Uint8Array[] = [];
+    peer.on('message', (m) => heard.push(new Uint8Array(m)));
+    const net = await UdpNet.open({ port: 0, peerPort: peer.address().port });
+    const path = join(dir, 'mic0.sock');
+    const con = await UnixSocketConsole.listen(path);
+    const client = createConnection(path);
+    let printed = '';
+    client.on('data', (b) => (printed += b.toString()));
+    try {
+      const sys = createReferenceSystem({ trace: false, dma: true, daemon: true, devices: [], accessLogs: false });
+      const d = createDaemon(sys, [{ card: 0, console: con, net, block: new MemoryDisk(8 * 512) }]);
+      expect(d.start()).toEqual([]);
+      const s = sys.cardServices(0);
+      expect(run(sys, d, () => s.net.live && s.console.live)).toBe(true);
+      const frames: Uint8Array[] = [];
+      s.net.onFrame((f) => frames.push(f.slice()));
+      const typed: number[] = [];
+      s.console.onInput((b) => typed.push(...b));
+      const frame = pattern(1514, 11);
+      peer.send(frame, net.port, '127.0.0.1');
+      client.write('hello card\n');
+      // the sockets deliver between simulation runs, as the event loop gets its turn
+      const pumped = (cond: () => boolean) => until(() => run(sys, d, cond, { maxSteps: 20000 }));
+      expect(await pumped(() => frames.length === 1 && typed.length >= 11)).toBe(true);
+      expect(frames[0]).toEqual(frame);
+      expect(new TextDecoder().decode(Uint8Array.from(typed)).startsWith('hello card')).toBe(true);
+      expect(s.net.send(pattern(60, 12))).toBe(true);
+      expect(s.console.write(new TextEncoder().encode('from the card'))).toBe(13);
+      expect(await pumped(() => heard.length === 1 && printed.includes('from the card'))).toBe(true);
+      expect(heard[0]).toEqual(pattern(60, 12));
+      d.stop();
+    } finally {
+      client.destroy();
+      await con.close();
+      await net.close();
+      await new Promise<void>((r) => peer.close(() => r()));
+    }
+  });
+});
