@@ -186,11 +186,8 @@ export const REQUIREMENTS = {
   'PCI-05': OUT('ISR bit 0 is queue, bit 1 config; a read returns and clears them', PCI_ONLY),
   'PCI-06': OUT('MSI-X vectors are 0..0x7FF or NO_VECTOR, read back to verify', PCI_ONLY),
   // --- I. virtio-net
-  'NET-01': YET('net is device id 1: rx queue 2k, tx queue 2k+1, control queue after them with CTRL_VQ', DEVICES_YET),
-  'NET-02': YET(
-    'every rx/tx packet starts with virtio_net_hdr: 10 bytes in legacy without MRG_RXBUF, 12 in 1.x',
-    DEVICES_YET,
-  ),
+  'NET-01': M('net is device id 1: rx queue 2k, tx queue 2k+1, control queue after them with CTRL_VQ'),
+  'NET-02': M('every rx/tx packet starts with virtio_net_hdr: 10 bytes in legacy without MRG_RXBUF, 12 in 1.x'),
   'NET-03': YET(
     'transmit headers: num_buffers 0, flags and gso_type only as negotiated, GSO needs NEEDS_CSUM and gso_size',
     DEVICES_YET,
@@ -199,10 +196,7 @@ export const REQUIREMENTS = {
     'NEEDS_CSUM asks for the ones-complement sum from csum_start stored at csum_start+csum_offset',
     DEVICES_YET,
   ),
-  'NET-05': YET(
-    'without MRG_RXBUF each received packet fills exactly one chain and receive buffers are big enough',
-    DEVICES_YET,
-  ),
+  'NET-05': M('without MRG_RXBUF each received packet fills exactly one chain and receive buffers are big enough'),
   'NET-06': OUT(
     'with MRG_RXBUF a packet may span several buffers, num_buffers counts them, all used together',
     'mpssd never offers MRG_RXBUF (facts §8.2)',
@@ -256,11 +250,8 @@ export const REQUIREMENTS = {
   ),
   'BLK-13': M('the used len of a block request counts the data written plus the status byte'),
   // --- K. virtio-console
-  'CON-01': YET(
-    'console is device id 3: port 0 receiveq 0 and transmitq 1, control queues only with MULTIPORT',
-    DEVICES_YET,
-  ),
-  'CON-02': YET('receive queues get device-writable buffers only, transmit queues device-readable only', DEVICES_YET),
+  'CON-01': M('console is device id 3: port 0 receiveq 0 and transmitq 1, control queues only with MULTIPORT'),
+  'CON-02': M('receive queues get device-writable buffers only, transmit queues device-readable only'),
   'CON-03': YET(
     'console config: cols, rows (with SIZE), max_nr_ports (MULTIPORT), emerg_wr (EMERG_WRITE)',
     DEVICES_YET,

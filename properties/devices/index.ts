@@ -1,5 +1,6 @@
 import type { PropertyDef } from '../harness.ts';
 import { devicesBlk } from './blk.prop.ts';
+import { devicesConsole, devicesNet } from './streams.prop.ts';
 
 /** the device properties (issue 10), in the order they run */
-export const properties: readonly PropertyDef[] = [devicesBlk];
+export const properties: readonly PropertyDef[] = [devicesConsole, devicesNet, devicesBlk];
