@@ -172,12 +172,14 @@ describe('console backends', () => {
     await expect(UnixSocketConsole.listen(join(dir, 'no', 'such', 'dir.sock'))).rejects.toBeInstanceOf(BackendError);
   });
 
-  test('terminal: input stream to the card, card output to the output stream', () => {
+  test('terminal: input stream to the card, card output to the output stream', async () => {
     const input = new PassThrough();
     const output = new PassThrough();
     const con = new TerminalConsole(input, output);
     input.write('echo hi\n');
-    expect(new TextDecoder().decode(con.take())).toBe('echo hi\n');
+    let typed: Uint8Array | undefined;
+    expect(await until(() => (typed = con.take()) !== undefined)).toBe(true);
+    expect(new TextDecoder().decode(typed)).toBe('echo hi\n');
     expect(con.take()).toBeUndefined();
     con.put(new TextEncoder().encode('hi\n'));
     expect(output.read()?.toString()).toBe('hi\n');
