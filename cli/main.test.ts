@@ -33,7 +33,7 @@ describe('micvop CLI', () => {
     const r = run('help');
     expect(r.code).toBe(0);
     for (const c of ['verify', 'replay', 'list', 'demo']) expect(r.out).toContain(`micvop ${c}`);
-  });
+  }, 60_000);
 
   test('list --json lists every property with claim and source', () => {
     const r = run('list', '--json');
@@ -41,14 +41,14 @@ describe('micvop CLI', () => {
     const props = JSON.parse(r.out) as { id: string; claim: string; source: string }[];
     expect(props.length).toBeGreaterThan(0);
     for (const p of props) expect(p.claim.length * p.source.length).toBeGreaterThan(0);
-  });
+  }, 60_000);
 
   test('verify runs selected properties and prints the plain closing line', () => {
     const r = run('verify', '--only', 'sim.traceDigest', '--runs', '5');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^ok {3}sim\.traceDigest/m);
     expect(r.out).toMatch(/^1 passed, 0 failed, 0 skipped$/m);
-  });
+  }, 60_000);
 
   test('--junit writes one testcase per property (passed and skipped), and an unwritable path exits 2 first', () => {
     const dir = tempDir('micvop-junit-');
@@ -66,13 +66,13 @@ describe('micvop CLI', () => {
     const bad = run('verify', '--only', 'sim.traceDigest', '--junit', join(dir, 'no', 'such', 'dir', 'r.xml'));
     expect(bad.code).toBe(2);
     expect(bad.out).not.toMatch(/passed/);
-  });
+  }, 60_000);
 
   test('replay of a passing seed says the failure does not reproduce', () => {
     const r = run('replay', 'sim.traceDigest', '--seed', '7');
     expect(r.code).toBe(0);
     expect(r.out).toContain('does not reproduce');
-  });
+  }, 60_000);
 
   test('--impl: a bare implementation makes dependent properties skip with the reason', () => {
     const dir = tempDir('micvop-impl-');
@@ -82,7 +82,7 @@ describe('micvop CLI', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^skip sim\.\w+ .*implementation "bare" lacks: sim/m);
     expect(r.out).toMatch(/^0 passed, 0 failed, \d+ skipped$/m);
-  });
+  }, 60_000);
 
   test('--impl: a module without an implementation is refused with exit 2', () => {
     const dir = tempDir('micvop-impl-');
@@ -92,5 +92,5 @@ describe('micvop CLI', () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain('must export an Implementation');
     expect(run('verify', '--impl', join(dir, 'missing.mjs')).code).toBe(2);
-  });
+  }, 60_000);
 });

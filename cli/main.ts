@@ -14,9 +14,7 @@ const systems = async () => import('../properties/systems.ts');
 class ImplementationError extends Error {}
 
 import { UsageError } from './errors.ts';
-import { verify, type CliContext } from './verify.ts';
-import { replay } from './replay.ts';
-import { merge } from './merge.ts';
+import type { CliContext } from './verify.ts';
 
 export { UsageError };
 
@@ -118,11 +116,11 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (cmd) {
       case 'verify':
-        return await verify(rest, context);
+        return await (await import('./verify.ts')).verify(rest, context);
       case 'replay':
-        return await replay(rest, context);
+        return await (await import('./replay.ts')).replay(rest, context);
       case 'merge':
-        return await merge(rest);
+        return await (await import('./merge.ts')).merge(rest);
       case 'list':
         return await list(rest);
       case 'demo':
