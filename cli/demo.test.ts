@@ -26,4 +26,5 @@ test('same seed, same run: the demo prints the same trace digest; bad flags exit
   expect(a.stdout).toBe(b.stdout);
   expect(demo('--seed', 'x').status).toBe(2);
   expect(demo('--bogus').status).toBe(2);
-});
+  // four demo processes: seconds on a loaded two-core machine
+}, 60_000);
