@@ -41,7 +41,12 @@ function syncDma(chan: DmaChan, dst: number, src: number, len: number): CopyRet 
   const cookie = tx.submit();
   if (typeof cookie !== 'number') return 'ENOMEM';
   chan.issuePending();
-  return chan.syncWait(cookie, VOP_DMA_WAIT_NS) === 'complete' ? 0 : DMA_ERROR_STATUS;
+  if (chan.syncWait(cookie, VOP_DMA_WAIT_NS) === 'complete') return 0;
+  // [decision] a channel the failed copy left halted (DCHERR) is set up again, so the caller's next
+  // COPY_DESC can use DMA; this one still fails and completes nothing. Linux's mic_x100_dma has no
+  // such recovery: the channel stayed halted until the card was reset and the module re-probed.
+  if (chan.phase === 'halted') chan.reinit();
+  return DMA_ERROR_STATUS;
 }
 
 /** vop_virtio_copy_to_user: `len` bytes of the card buffer at `cardAddr` into user memory at `ubuf` */
