@@ -133,8 +133,13 @@ export class DevWorld {
   }
 
   /** run the system with the daemon until `until` holds; false when it went idle or hit the limit first */
-  run(until: () => boolean, maxSteps = WAIT_STEPS): boolean {
-    return this.impl.daemon!.run(this.sys, this.daemon, until, { maxSteps });
+  run(until: () => boolean, maxSteps = WAIT_STEPS, maxTimeNs?: number): boolean {
+    return this.impl.daemon!.run(this.sys, this.daemon, until, maxTimeNs === undefined ? { maxSteps } : { maxSteps, maxTimeNs });
+  }
+
+  /** let `ns` of virtual time pass with the daemon running */
+  wait(ns: number): void {
+    this.impl.daemon!.run(this.sys, this.daemon, () => false, { maxSteps: WAIT_STEPS, maxTimeNs: ns });
   }
 
   /** run until every device asked for is live on the card */

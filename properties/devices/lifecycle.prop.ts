@@ -1,0 +1,264 @@
+/**
+ * Claim: the devices survive the card's life. In the middle of console, net and block traffic,
+ *   random OSPM suspend/resume, card resets (then a boot), host-initiated hot-remove and re-add of
+ *   a device, card crashes (the daemon resets the card; the operator boots it), daemon restarts
+ *   (every fd closed, every device added again) and injected DMA descriptor errors on the host's
+ *   VOP channel come and go, and afterwards:
+ *   - every block write acknowledged to the card is in the store: per sector, the writes (those a
+ *     reset took away may or may not have landed), the reads that completed OK, and one final read
+ *     of the store form a linearizable history (linearize.ts);
+ *   - nothing is delivered twice: the net frames the card received are a subsequence of those the
+ *     host sent (each at most once, in order), and the same for the frames the host received;
+ *   - nothing hangs: after each event the card is online with all three devices live again within
+ *     a bounded number of steps, and fresh console bytes, net frames and a block write/read sent
+ *     after the last event all arrive intact.
+ * Source: facts §4.2 (OSPM suspend/resume), §6.7 (hot-remove and reset), §8.6 (daemon state
+ *   handling: reset after crashed), §7.5 (DMA errors); RESET-01 (a reset device starts over);
+ *   BLK-07 (completed writes are kept); issue 10 ("lifecycle mixed in").
+ * Level: system
+ */
+import fc from 'fast-check';
+import type { BlkRequest, Implementation } from '../../model/contract.ts';
+import { VIRTIO_ID_BLOCK, VIRTIO_ID_CONSOLE, VIRTIO_ID_NET } from '../../model/constants/virtio.ts';
+import { VIRTIO_BLK_S_OK, VIRTIO_BLK_SECTOR_SIZE as SECTOR } from '../../model/layout/virtio-devices.ts';
+import { MPSSD_POLL_NS } from '../../model/constants/lifecycle.ts';
+import { defineProperty } from '../harness.ts';
+import { linearizeDisk, type SectorOp } from './linearize.ts';
+import { DevWorld } from './world.ts';
+
+const SECTORS = 8;
+/** virtual time any one recovery may take: a card boot is ~2.5 s, a suspend with its resets ~65 s */
+const RECOVER_NS = 300e9;
+const ETHERTYPE_EXPERIMENTAL = 0x88b5;
+
+type Event =
+  | { readonly kind: 'traffic'; readonly frames: number; readonly writes: number; readonly steps: number }
+  | { readonly kind: 'suspendResume' }
+  | { readonly kind: 'reset' }
+  | { readonly kind: 'crash' }
+  | { readonly kind: 'hotRemove'; readonly type: number }
+  | { readonly kind: 'daemonRestart' }
+  | { readonly kind: 'dmaError'; readonly skip: number };
+
+const eventArb: fc.Arbitrary<Event> = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('traffic' as const), frames: fc.integer({ min: 0, max: 6 }), writes: fc.integer({ min: 0, max: 4 }), steps: fc.integer({ min: 0, max: 3000 }) }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'suspendResume' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'reset' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'crash' as const }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('hotRemove' as const), type: fc.constantFrom(VIRTIO_ID_NET, VIRTIO_ID_BLOCK, VIRTIO_ID_CONSOLE) }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'daemonRestart' as const }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('dmaError' as const), skip: fc.integer({ min: 0, max: 3 }) }) },
+);
+
+function tagged(tag: number): Uint8Array {
+  const b = new Uint8Array(SECTOR);
+  const dv = new DataView(b.buffer);
+  for (let i = 0; i < SECTOR; i += 4) dv.setUint32(i, tag);
+  return b;
+}
+
+function valueOf(bytes: Uint8Array, at: number): string {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset + at, SECTOR);
+  const t = dv.getUint32(0);
+  for (let i = 4; i < SECTOR; i += 4) if (dv.getUint32(i) !== t) return `torn@${at}`;
+  return t === 0 ? 'init' : `w${t}`;
+}
+
+function frame(k: number, src: Uint8Array, len: number): Uint8Array {
+  const f = new Uint8Array(len);
+  f.fill(0xff, 0, 6);
+  f.set(src.subarray(0, 6), 6);
+  f[12] = ETHERTYPE_EXPERIMENTAL >> 8;
+  f[13] = ETHERTYPE_EXPERIMENTAL & 0xff;
+  new DataView(f.buffer).setUint32(14, k);
+  for (let i = 18; i < len; i++) f[i] = (k + i) & 0xff;
+  return f;
+}
+
+/** the frames `got` are a subsequence of `sent` (by number), each intact: nothing twice, nothing out of order */
+function subsequence(dir: string, got: readonly Uint8Array[], sent: readonly Uint8Array[]): void {
+  let j = 0;
+  for (let i = 0; i < got.length; i++) {
+    const g = got[i]!;
+    while (j < sent.length && !same(sent[j]!, g)) j++;
+    if (j === sent.length) throw new Error(`${dir}: frame ${i} received (number ${g.length >= 18 ? new DataView(g.buffer, g.byteOffset).getUint32(14) : '?'}) is a repeat, out of order or damaged`);
+    j++;
+  }
+}
+
+function same(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function check(impl: Implementation, events: readonly Event[]): void {
+  const w = new DevWorld(impl, { dma: true, sectors: SECTORS });
+  const s = w.services;
+  s.console.shell = false;
+  const allLive = (): boolean => w.sys.observe.state(0) === 'online' && s.console.live && s.net.live && s.blk.live;
+  const recover = (what: string): void => {
+    if (!w.run(allLive, 3_000_000, RECOVER_NS)) throw new Error(`after ${what} the card did not come back with its devices (state ${w.sys.observe.state(0)}, console ${s.console.live}, net ${s.net.live}, blk ${s.blk.live})`);
+  };
+  recover('start');
+  const hostMac = new Uint8Array([2, 0, 0, 0, 0, 0xfe]);
+  const cardGot: Uint8Array[] = [];
+  s.net.onFrame((f) => cardGot.push(f.slice()));
+  const toCard: Uint8Array[] = [];
+  const fromCard: Uint8Array[] = [];
+  let k = 0;
+  let clock = 0;
+  let tag = 1;
+  const bySector = new Map<number, SectorOp[]>();
+  const record = (sector: number, op: SectorOp): void => void bySector.set(sector, [...(bySector.get(sector) ?? []), op]);
+  const writes: { label: string; done: boolean }[] = [];
+
+  const write = (sector: number): void => {
+    const t = tag++;
+    const invoke = clock++;
+    const op = { kind: 'write' as const, value: `w${t}`, invoke, complete: undefined as number | undefined, label: `write w${t} to ${sector}` };
+    record(sector, op);
+    const req: BlkRequest = { type: 'out', sector, data: tagged(t) };
+    const id = s.blk.submit(req, (c) => {
+      // acknowledged: from now on the store must keep it (or a later write)
+      if (c.status === VIRTIO_BLK_S_OK) op.complete = clock++;
+    });
+    if (typeof id === 'number') writes.push({ label: op.label, done: false });
+    s.blk.kick();
+  };
+  const read = (sector: number, then: (ok: boolean) => void): void => {
+    const invoke = clock++;
+    const id = s.blk.submit({ type: 'in', sector, sectors: 1 }, (c) => {
+      if (c.status === VIRTIO_BLK_S_OK) record(sector, { kind: 'read', value: valueOf(c.data, 0), invoke, complete: clock++, label: `read of ${sector} at ${invoke}` });
+      then(c.status === VIRTIO_BLK_S_OK);
+    });
+    if (typeof id !== 'number') then(false);
+    s.blk.kick();
+  };
+
+  for (const e of events) {
+    switch (e.kind) {
+      case 'traffic': {
+        // time first, then new traffic: what is queued now is still in flight when the next event hits
+        w.run(() => false, e.steps);
+        for (let i = 0; i < e.frames; i++) {
+          const f = frame(k++, hostMac, 60 + ((k * 97) % 1400));
+          toCard.push(f);
+          w.net.toCard.push(f);
+          const g = frame(k++, s.net.mac, 60 + ((k * 131) % 1400));
+          if (s.net.send(g)) fromCard.push(g);
+        }
+        for (let i = 0; i < e.writes; i++) write((k + i * 3) % SECTORS);
+        if (e.writes > 0) read(k % SECTORS, () => undefined);
+        break;
+      }
+      case 'suspendResume': {
+        const r = w.sys.pmSuspend();
+        if (!('ok' in r)) throw new Error(`pmSuspend refused: ${r.errno}`);
+        // the resume is issued once the host is asleep (the predicate latches: run may ask it again)
+        let resumed = false;
+        if (!w.run(() => resumed || (resumed = 'ok' in w.sys.pmResume()), 3_000_000)) throw new Error('the host never finished suspending');
+        recover('suspend/resume');
+        break;
+      }
+      case 'reset': {
+        w.sys.writeAttr(0, 'state', 'reset');
+        if (!w.run(() => w.sys.observe.state(0) === 'offline', 3_000_000)) throw new Error(`the card never got to offline after a reset (${w.sys.observe.state(0)})`);
+        w.sys.writeAttr(0, 'state', 'boot');
+        recover('a reset and a boot');
+        break;
+      }
+      case 'crash': {
+        w.sys.cardPanic(0);
+        // the daemon sees crashed and resets the card (facts §8.6); the operator boots it again
+        if (!w.run(() => w.sys.observe.state(0) === 'offline', 3_000_000)) throw new Error(`the daemon never reset the crashed card (${w.sys.observe.state(0)})`);
+        // the daemon's reset helper polls the state once a second (facts §8.6): an operator who
+        // boots before it saw `offline` keeps it polling, deaf to a suspend, for two minutes
+        w.wait(MPSSD_POLL_NS + 1);
+        w.sys.writeAttr(0, 'state', 'boot');
+        recover('a crash');
+        break;
+      }
+      case 'hotRemove': {
+        const errs = w.daemon.restartDevice(0, e.type);
+        if (errs.length > 0) throw new Error(`hot-remove and re-add of type ${e.type}: ${errs.join('; ')}`);
+        recover(`a hot-remove of device type ${e.type}`);
+        break;
+      }
+      case 'daemonRestart': {
+        w.daemon.stop();
+        const errs = w.daemon.start();
+        if (errs.length > 0) throw new Error(`daemon restart: ${errs.join('; ')}`);
+        recover('a daemon restart');
+        break;
+      }
+      case 'dmaError':
+        w.sys.scheduler.faults.arm('dma.ch0.descError', { skip: e.skip, times: 1 });
+        break;
+    }
+  }
+  w.sys.scheduler.faults.disarm('dma.ch0.descError');
+  recover('the last event');
+
+  // fresh traffic after the last event arrives whole: console both ways, a frame both ways, a block write and read
+  const marker = new TextEncoder().encode(`resume-${k}`);
+  const typedAt = w.console.printed.length;
+  const heard: number[] = [];
+  s.console.onInput((b) => heard.push(...b));
+  w.console.typing.push(marker);
+  const said = new TextEncoder().encode(`card-${k}`);
+  const took = s.console.write(said);
+  const fIn = frame(k++, hostMac, 200);
+  const fOut = frame(k++, s.net.mac, 300);
+  toCard.push(fIn);
+  w.net.toCard.push(fIn);
+  const sentOut = s.net.send(fOut);
+  if (sentOut) fromCard.push(fOut);
+  write(0);
+  let lastRead: boolean | undefined;
+  const resumed = w.run(() => {
+    if (lastRead === undefined && writes.length > 0 && bySector.get(0)!.at(-1)!.complete !== undefined) {
+      lastRead = false;
+      read(0, (ok) => void (lastRead = ok));
+    }
+    return (
+      lastRead === true &&
+      heard.length >= marker.length &&
+      w.console.printed.length - typedAt >= took &&
+      cardGot.some((f) => same(f, fIn)) &&
+      (!sentOut || w.net.fromCard.some((f) => same(f, fOut)))
+    );
+  }, 3_000_000, RECOVER_NS);
+  if (!resumed) {
+    throw new Error(
+      `after the last event the devices did not resume: console in ${heard.length}/${marker.length}, console out ${w.console.printed.length - typedAt}/${took}, ` +
+        `frame to card ${cardGot.some((f) => same(f, fIn))}, frame from card ${!sentOut || w.net.fromCard.some((f) => same(f, fOut))}, block read ${lastRead}`,
+    );
+  }
+  if (!same(new Uint8Array(heard.slice(-marker.length)), marker)) throw new Error('the console bytes typed after the last event arrived damaged');
+  if (took !== said.length || !same(new Uint8Array(w.console.printed.slice(-took)), said)) throw new Error('the console bytes the card wrote after the last event arrived damaged');
+  subsequence('host → card net', cardGot, toCard);
+  subsequence('card → host net', w.net.fromCard, fromCard);
+  // the store at the end is one more read of every sector
+  const end = clock++;
+  for (let sct = 0; sct < SECTORS; sct++) record(sct, { kind: 'read', value: valueOf(w.disk.bytes, sct * SECTOR), invoke: end, complete: end, label: `the store at the end, sector ${sct}` });
+  const r = linearizeDisk(() => 'init', bySector);
+  if (!r.ok) {
+    const lines = bySector.get(r.sector)!.map((o) => `  ${o.label}: ${o.kind} ${o.value} [${o.invoke}, ${o.complete ?? '∞'}]`).join('\n');
+    throw new Error(`sector ${r.sector}: an acknowledged write is missing from the store or a read saw what was never written (${r.result.ok ? '' : r.result.why})\n${lines}`);
+  }
+}
+
+export const devicesLifecycle = defineProperty({
+  id: 'devices.lifecycle',
+  claim: 'across suspend/resume, reset, crash, hot-remove, daemon restart and DMA errors, acknowledged writes persist, nothing is delivered twice and the devices resume',
+  source: 'RESET-01, BLK-07; facts §4.2, §6.7, §7.5, §8.6',
+  level: 'system',
+  requires: ['system', 'daemon'],
+  runs: 30,
+  build: (impl) =>
+    fc.property(fc.array(eventArb, { minLength: 1, maxLength: 8 }), (events) => {
+      check(impl, events);
+      return true;
+    }),
+});
