@@ -79,7 +79,8 @@ export async function demo(argv: string[]): Promise<number> {
     process.stdout.write('the reference implementation has no system layer yet\n');
     return 1;
   }
-  const sys = impl.system.createSystem({ cards: 1, seed, daemon: true, dma: true });
+  // the demo plays the card's driver for its own device, so the card OS binds no drivers of its own
+  const sys = impl.system.createSystem({ cards: 1, seed, daemon: true, dma: true, cardDrivers: false });
   const o = sys.observe;
   const say = (s: string): void => void process.stdout.write(`${s}\n`);
   say(`micvop demo — reference implementation, seed ${seed}: one host and one Intel MIC X100 card on a simulated PCIe bus`);
