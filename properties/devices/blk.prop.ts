@@ -18,6 +18,7 @@
 import fc from 'fast-check';
 import type { BlkCompletion, BlkRequest, BlkSplit, Implementation } from '../../model/contract.ts';
 import { VIRTIO_BLK_ID_BYTES, VIRTIO_BLK_S_IOERR, VIRTIO_BLK_S_OK, VIRTIO_BLK_S_UNSUPP, VIRTIO_BLK_SECTOR_SIZE as SECTOR } from '../../model/layout/virtio-devices.ts';
+import { VIRTIO_ID_BLOCK } from '../../model/constants/virtio.ts';
 import { defineProperty } from '../harness.ts';
 import { DevWorld } from './world.ts';
 
@@ -101,7 +102,10 @@ function check(impl: Implementation, input: BlkInput): void {
   const blk = w.services.blk;
   if (blk.capacity !== input.sectors) throw new Error(`capacity ${blk.capacity}, the disk has ${input.sectors} sectors (BLK-04)`);
   if (blk.readOnly !== input.readOnly) throw new Error(`readOnly ${blk.readOnly}, the disk is ${input.readOnly ? '' : 'not '}read-only (BLK-06)`);
+  // facts §8.2: seg_max = 128 − 2 data segments (BLK-09)
+  if (blk.segMax !== 126) throw new Error(`seg_max ${blk.segMax}, mpssd offers 126 (BLK-09)`);
   const model = new SectorModel(input.sectors, input.readOnly, w.disk.id);
+  let notOk = 0;
   let n = 0;
   for (const batch of input.batches) {
     const expect: { req: BlkRequest; status: number; data?: Uint8Array; got?: BlkCompletion; what: string; eio: boolean }[] = [];
@@ -185,14 +189,18 @@ function check(impl: Implementation, input: BlkInput): void {
     if (!w.run(() => expect.every((e) => e.got !== undefined))) {
       throw new Error(`a batch never completed: ${expect.filter((e) => e.got === undefined).map((e) => e.what).join('; ')}`);
     }
+    if (blk.inFlight !== 0) throw new Error(`every request completed, yet the driver counts ${blk.inFlight} in flight`);
     for (const e of expect) {
       const got = e.got!;
+      if (got.status !== VIRTIO_BLK_S_OK) notOk++;
       if (got.status !== e.status) throw new Error(`${e.what}: status ${got.status}, expected ${e.status} (BLK-03/05/06)`);
       if (e.data !== undefined && !bytesEqual(got.data, e.data)) throw new Error(`${e.what}: the data read differs from the model`);
       // BLK-13: used len = the writable bytes the walk passed (the whole data area, even zeroed for a refusal) + the status
       const writableData = e.req.type === 'in' ? e.req.sectors * SECTOR : e.req.type === 'get-id' ? VIRTIO_BLK_ID_BYTES : 0;
       if (got.len !== writableData + 1) throw new Error(`${e.what}: used len ${got.len}, expected ${writableData + 1} (BLK-13)`);
     }
+    const st = w.daemon.stats(0).find((d) => d.type === VIRTIO_ID_BLOCK);
+    if (st === undefined || st.refused !== notOk) throw new Error(`the daemon counts ${st?.refused} refused requests, the card saw ${notOk} answered with an error status`);
     if (w.disk.violations.length > 0) throw new Error(`the daemon misused the store: ${w.disk.violations.join('; ')}`);
     if (!bytesEqual(w.disk.bytes, model.bytes)) {
       const at = w.disk.bytes.findIndex((b, i) => b !== model.bytes[i]);

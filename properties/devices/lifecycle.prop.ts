@@ -96,6 +96,7 @@ function check(impl: Implementation, events: readonly Event[]): void {
   const w = new DevWorld(impl, { dma: true, sectors: SECTORS });
   const s = w.services;
   s.console.shell = false;
+  if (s.console.shell !== false) throw new Error('the console shell cannot be turned off');
   const allLive = (): boolean => w.sys.observe.state(0) === 'online' && s.console.live && s.net.live && s.blk.live;
   const recover = (what: string): void => {
     if (!w.run(allLive, 3_000_000, RECOVER_NS)) throw new Error(`after ${what} the card did not come back with its devices (state ${w.sys.observe.state(0)}, console ${s.console.live}, net ${s.net.live}, blk ${s.blk.live})`);
@@ -112,6 +113,14 @@ function check(impl: Implementation, events: readonly Event[]): void {
   const bySector = new Map<number, SectorOp[]>();
   const record = (sector: number, op: SectorOp): void => void bySector.set(sector, [...(bySector.get(sector) ?? []), op]);
   const writes: { label: string; done: boolean }[] = [];
+  // every block request the driver took: completed once, or handed back through detached(), never both
+  const submitted = new Set<number>();
+  const completed = new Set<number>();
+  const finish = (id: number | undefined, what: string): void => {
+    if (id === undefined) return;
+    if (completed.has(id)) throw new Error(`${what} completed twice`);
+    completed.add(id);
+  };
 
   const write = (sector: number): void => {
     const t = tag++;
@@ -119,20 +128,32 @@ function check(impl: Implementation, events: readonly Event[]): void {
     const op = { kind: 'write' as const, value: `w${t}`, invoke, complete: undefined as number | undefined, label: `write w${t} to ${sector}` };
     record(sector, op);
     const req: BlkRequest = { type: 'out', sector, data: tagged(t) };
+    let rid: number | undefined;
     const id = s.blk.submit(req, (c) => {
+      finish(rid, op.label);
       // acknowledged: from now on the store must keep it (or a later write)
       if (c.status === VIRTIO_BLK_S_OK) op.complete = clock++;
     });
-    if (typeof id === 'number') writes.push({ label: op.label, done: false });
+    if (typeof id === 'number') {
+      rid = id;
+      submitted.add(id);
+      writes.push({ label: op.label, done: false });
+    }
     s.blk.kick();
   };
   const read = (sector: number, then: (ok: boolean) => void): void => {
     const invoke = clock++;
+    let rid: number | undefined;
     const id = s.blk.submit({ type: 'in', sector, sectors: 1 }, (c) => {
+      finish(rid, `read of ${sector} at ${invoke}`);
       if (c.status === VIRTIO_BLK_S_OK) record(sector, { kind: 'read', value: valueOf(c.data, 0), invoke, complete: clock++, label: `read of ${sector} at ${invoke}` });
       then(c.status === VIRTIO_BLK_S_OK);
     });
     if (typeof id !== 'number') then(false);
+    else {
+      rid = id;
+      submitted.add(id);
+    }
     s.blk.kick();
   };
 
@@ -199,6 +220,11 @@ function check(impl: Implementation, events: readonly Event[]): void {
   }
   w.sys.scheduler.faults.disarm('dma.ch0.descError');
   recover('the last event');
+  // and every run ends with a daemon restart: the devices must come back from that too
+  w.daemon.stop();
+  const again = w.daemon.start();
+  if (again.length > 0) throw new Error(`daemon restart at the end: ${again.join('; ')}`);
+  recover('the final daemon restart');
 
   // fresh traffic after the last event arrives whole: console both ways, a frame both ways, a block write and read
   const marker = new TextEncoder().encode(`resume-${k}`);
@@ -237,6 +263,14 @@ function check(impl: Implementation, events: readonly Event[]): void {
   }
   if (!same(new Uint8Array(heard.slice(-marker.length)), marker)) throw new Error('the console bytes typed after the last event arrived damaged');
   if (took !== said.length || !same(new Uint8Array(w.console.printed.slice(-took)), said)) throw new Error('the console bytes the card wrote after the last event arrived damaged');
+  // exactly once: each request the driver took was completed or detached, never both, none lost
+  const detached = s.detached().blk;
+  for (const id of detached) {
+    if (!submitted.has(id)) throw new Error(`detached() names block request ${id}, which was never submitted`);
+    if (completed.has(id)) throw new Error(`block request ${id} was both completed and detached`);
+  }
+  const lost = [...submitted].filter((id) => !completed.has(id) && !detached.includes(id));
+  if (lost.length > 0) throw new Error(`block requests neither completed nor detached: ${lost.join(', ')}`);
   subsequence('host → card net', cardGot, toCard);
   subsequence('card → host net', w.net.fromCard, fromCard);
   // the store at the end is one more read of every sector

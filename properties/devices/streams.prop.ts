@@ -73,6 +73,7 @@ function consoleRun(impl: Implementation, input: StreamInput): void {
   const w = new DevWorld(impl, { dma: input.dma, net: false, block: false });
   const con = w.services.console;
   con.shell = false;
+  if (con.shell !== false) throw new Error('the console shell cannot be turned off');
   if (!w.waitLive({ console: true })) throw new Error('the console never came up on the card');
   const received: Uint8Array[] = [];
   con.onInput((b) => received.push(b.slice()));

@@ -59,7 +59,6 @@ const NOT_YET: Readonly<Record<string, string>> = {
   'Scheduler.nextU32': 'scheduler members only the CLI and demos use',
   'SimComponents.runPaced': 'scheduler members only the CLI and demos use',
   'Smpt.restore': 'SMPT restore after a card reset is not driven by any property',
-  'MicSystem.cardServices': 'the device properties of issue 10 are being written',
 };
 
 describe('contract members (issue 13 item 4)', () => {

@@ -47,6 +47,7 @@ export const GROUPS: Readonly<Record<string, string>> = {
   dma: 'DmaComponents',
   ring: 'RingComponents',
   system: 'SystemComponents',
+  daemon: 'DaemonComponents',
 };
 
 /**
@@ -87,6 +88,12 @@ export const RETURNS: Readonly<Record<string, string>> = {
   'MicSystem.observe': 'SystemObservers',
   'MicSystem.vop': 'VopCharDevice',
   'MicSystem.cardVirtio': 'CardVirtioDevice[]',
+  'MicSystem.cardServices': 'CardServices',
+  'CardServices.console': 'CardConsole',
+  'CardServices.net': 'CardNet',
+  'CardServices.blk': 'CardBlk',
+  'CardServices.ip': 'CardIp',
+  'DaemonComponents.createDaemon': 'DeviceDaemon',
   'SystemObservers.cardView': 'MemPort',
   'VopCharDevice.mmap': 'MemPort',
 };
