@@ -44,7 +44,14 @@ interface Request {
   final: boolean;
 }
 
-const segs = (list: Iov[]): Iov[] => list.filter((s) => s.len > 0);
+function segs(list: Iov[]): Iov[] {
+  const out: Iov[] = [];
+  for (let i = 0; i < list.length; i++) if (list[i]!.len > 0) out.push(list[i]!);
+  return out;
+}
+
+/** `len` bytes at `offset` are whole sectors inside the disk */
+const fits = (len: number, offset: number, disk: BlockBackend): boolean => len % VIRTIO_BLK_SECTOR_SIZE === 0 && offset + len <= disk.sizeBytes;
 
 export class BlockLoop implements DeviceLoop {
   /** toCard: bytes read for the card (IN, GET_ID); fromCard: bytes written to the store; refused: non-OK answers */
@@ -103,19 +110,22 @@ export class BlockLoop implements DeviceLoop {
     return moved;
   }
 
+  /** a chain refused whole: complete at once, one byte in (or, writable-only, an IOERR byte out), no status position */
+  private bad(p: Port, s: ChainShape): Request {
+    const b = p.slot;
+    this.stats.refused++;
+    p.user.mem.write8(b + STATUS_AT, VIRTIO_BLK_S_IOERR);
+    const len = s.readable >= HDR_LEN ? HDR_LEN : 1;
+    return { shape: s, x: new Xfer(0, [{ base: b + (s.readable >= HDR_LEN ? HDR_AT : STATUS_AT), len }], true), final: true };
+  }
+
+  // no closures in the per-request paths: each one costs an allocation (and, under tsx, a __name)
   private plan(p: Port, shape: ChainShape | undefined): Request {
     const mem = p.user.mem;
     const b = p.slot;
-    const bad = (s: ChainShape): Request => {
-      this.stats.refused++;
-      // complete at once: one byte in (or, writable-only, an IOERR byte out), no status position
-      mem.write8(b + STATUS_AT, VIRTIO_BLK_S_IOERR);
-      const len = s.readable >= HDR_LEN ? HDR_LEN : 1;
-      return { shape: s, x: new Xfer(0, [{ base: b + (s.readable >= HDR_LEN ? HDR_AT : STATUS_AT), len }], true), final: true };
-    };
-    if (shape === undefined) return bad({ readable: 0, writable: 0 });
+    if (shape === undefined) return this.bad(p, { readable: 0, writable: 0 });
     const { readable: r, writable: w } = shape;
-    if (w < 1 || r > HDR_LEN + BLK_MAX_DATA || w - 1 > BLK_MAX_DATA) return bad(shape);
+    if (w < 1 || r > HDR_LEN + BLK_MAX_DATA || w - 1 > BLK_MAX_DATA) return this.bad(p, shape);
     if (r < HDR_LEN) {
       // a header the chain cannot hold: pass the readable bytes, zeros, IOERR in the last byte
       this.stats.refused++;
@@ -152,10 +162,9 @@ export class BlockLoop implements DeviceLoop {
     // sector·512 past 2^53 is past any capacity
     const offset = hi >= 2 ** 21 ? Number.POSITIVE_INFINITY : (hi * 2 ** 32 + lo) * VIRTIO_BLK_SECTOR_SIZE;
     const disk = this.disk;
-    const fits = (len: number): boolean => len % VIRTIO_BLK_SECTOR_SIZE === 0 && offset + len <= disk.sizeBytes;
     switch (type) {
       case VIRTIO_BLK_T_IN: {
-        if (dataIn !== 0 || !fits(dataOut)) return VIRTIO_BLK_S_IOERR;
+        if (dataIn !== 0 || !fits(dataOut, offset, disk)) return VIRTIO_BLK_S_IOERR;
         if (dataOut === 0) return VIRTIO_BLK_S_OK;
         const got = disk.read(offset, dataOut);
         if (!(got instanceof Uint8Array) || got.length !== dataOut) return VIRTIO_BLK_S_IOERR;
@@ -164,7 +173,7 @@ export class BlockLoop implements DeviceLoop {
         return VIRTIO_BLK_S_OK;
       }
       case VIRTIO_BLK_T_OUT: {
-        if (dataOut !== 0 || !fits(dataIn) || disk.readOnly) return VIRTIO_BLK_S_IOERR;
+        if (dataOut !== 0 || !fits(dataIn, offset, disk) || disk.readOnly) return VIRTIO_BLK_S_IOERR;
         if (dataIn === 0) return VIRTIO_BLK_S_OK;
         const bytes = new Uint8Array(dataIn);
         mem.readInto(bounce, bytes);

@@ -110,7 +110,8 @@ export class BlkDriver extends BoundDriver {
     const header = encodeBlkHeader(type, sector);
     const cut = split.headerCut;
     if (cut !== undefined && (!Number.isInteger(cut) || cut < 1 || cut >= header.length)) return cardError('bad-request', `header cut ${cut}`);
-    const segs = segments(out.length + dataIn, split.data, this.segMax);
+    // seg_max (a config read) matters only to a split the caller asked for
+    const segs = segments(out.length + dataIn, split.data, split.data === undefined ? 0 : this.segMax);
     if (typeof segs === 'string') return cardError('bad-request', segs);
     const readable: Uint8Array[] = cut === undefined ? [header] : [header.subarray(0, cut), header.subarray(cut)];
     const writable: number[] = [];

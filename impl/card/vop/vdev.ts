@@ -299,8 +299,9 @@ export class CardVdev implements CardVirtioDevice {
         if (!s.write) continue;
         if (at >= written.length) break;
         const n = Math.min(s.len, written.length - at);
-        const bytes = this.d.view.read(s.addr, n);
-        if (bytes instanceof Uint8Array) written.set(bytes, at);
+        // straight into `written` (no copy of its own); a read that faults leaves its part zero
+        const part = written.subarray(at, at + n);
+        if (this.d.view.readInto(s.addr, part) !== undefined) part.fill(0);
         at += n;
       }
       for (const s of p.segs) this.d.heap.release(s.addr, s.len);
