@@ -11,8 +11,9 @@ import { suite as dma } from './dma.ts';
 import { suite as ring } from './ring.ts';
 import { suite as lifecycle } from './lifecycle.ts';
 import { suite as vop } from './vop.ts';
+import { suite as devices } from './devices.ts';
 
-const suites: readonly BenchSuite[] = [sim, memory, pcie, dma, ring, lifecycle, vop];
+const suites: readonly BenchSuite[] = [sim, memory, pcie, dma, ring, lifecycle, vop, devices];
 
 function usage(msg: string): never {
   process.stderr.write(`bench: ${msg}\nusage: npm run bench -- [--json FILE] [--only AREA[,AREA...]]\nareas: ${suites.map((s) => s.area).join(', ')}\n`);
