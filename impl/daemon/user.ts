@@ -40,6 +40,17 @@ const CD = micCopyDesc.fields;
 const IOV_BASE = iovec.fields.iov_base.offset;
 const IOV_LEN = iovec.fields.iov_len.offset;
 
+/**
+ * a 64-bit little-endian store of a non-negative safe integer as two 32-bit halves: the same bytes
+ * as write64, without the BigInt it takes a number through (three of these per COPY_DESC)
+ */
+function put64(m: MemPort, at: number, v: number): void {
+  if (v >= 0 && v <= Number.MAX_SAFE_INTEGER && Number.isInteger(v)) {
+    m.write32(at, v >>> 0);
+    m.write32(at + 4, Math.floor(v / 2 ** 32));
+  } else m.write64(at, v);
+}
+
 /** the desc block mpssd builds (facts §8.2): header, vqconfigs with num, host features, config bytes */
 export function descBlock(spec: VirtioDeviceSpec, features: number, config: Uint8Array): Uint8Array {
   const b = new Uint8Array(descSize(spec));
@@ -107,11 +118,11 @@ export class DaemonUser {
     const n = Math.min(iovs.length, IOV_MAX);
     for (let i = 0; i < n; i++) {
       const at = slot + IOV_AT + i * iovec.size;
-      m.write64(at + IOV_BASE, iovs[i]!.base);
-      m.write64(at + IOV_LEN, iovs[i]!.len);
+      put64(m, at + IOV_BASE, iovs[i]!.base);
+      put64(m, at + IOV_LEN, iovs[i]!.len);
     }
     const arg = slot + COPY_AT;
-    m.write64(arg + CD.iov.offset, slot + IOV_AT);
+    put64(m, arg + CD.iov.offset, slot + IOV_AT);
     m.write32(arg + CD.iovcnt.offset, n);
     m.write8(arg + CD.vr_idx.offset, vr);
     m.write8(arg + CD.update_used.offset, updateUsed ? 1 : 0);
