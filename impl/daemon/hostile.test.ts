@@ -64,3 +64,21 @@ describe('a hostile card scribbling on the rings', () => {
     expect(disk.bytes.subarray(512, 1024).every((b) => b === 5)).toBe(true);
   });
 });
+
+test('a loop that keeps wanting a ring the kernel refuses does not keep run() from returning', () => {
+  const sys = createReferenceSystem({ trace: false, dma: true, daemon: true, devices: [], accessLogs: false });
+  const con = new MemoryConsole();
+  const d = createDaemon(sys, [{ card: 0, console: con }]);
+  expect(d.start()).toEqual([]);
+  const s = sys.cardServices(0);
+  expect(run(sys, d, () => s.console.live)).toBe(true);
+  const dev = sys.cardVirtio(0).find((v) => v.type === 3)!;
+  const dv = new DataView(sys.observe.devicePage(0).buffer, dev.offset + vqConfigOffset(0));
+  const ringAddr = Number(dv.getBigUint64(vqConfig.fields.address.offset, true));
+  // avail idx far ahead and a head past the table: the host has "buffers" it can never take
+  sys.hostileCard(0, { kind: 'cardMem', addr: ringAddr + descTableSize(128) + 2, bytes: Uint8Array.of(0x34, 0x12) });
+  for (let i = 0; i < 128; i++) sys.hostileCard(0, { kind: 'cardMem', addr: ringAddr + descTableSize(128) + 4 + 2 * i, bytes: Uint8Array.of(200, 0) });
+  con.type('typed into a broken ring');
+  expect(run(sys, d, () => false)).toBe(false);
+  expect(d.stats(0)[0]!.lastErrno).toBe('EINVAL');
+});

@@ -54,12 +54,13 @@ export function run(
       left === undefined ? { maxSteps: budget } : { maxSteps: budget, maxTimeNs: left },
     );
     steps += Math.max(0, n - 1);
-    if (hit || due) continue;
-    if (sched.pending() > 0) {
-      full = true;
+    if (sched.pending() === 0) {
+      // idle: one last full look; nothing moved means nothing ever will (a loop that keeps asking,
+      // e.g. for a ring the kernel refuses, cannot spin here)
+      if (until()) return true;
+      if (!daemon.pump()) return until();
       continue;
     }
-    // idle: one last full look; nothing moved means nothing ever will
-    if (!daemon.pump()) return until();
+    if (!hit && !due) full = true;
   }
 }
