@@ -29,13 +29,21 @@ interface Pending {
 /** the request header bytes through the table (little-endian, as on the bus) */
 export function encodeBlkHeader(type: number, sector: number): Uint8Array {
   const b = new Uint8Array(virtioBlkOutHdr.size);
-  const v = new DataView(b.buffer);
   const f = virtioBlkOutHdr.fields;
-  v.setUint32(f.type.offset, type >>> 0, true);
-  v.setUint32(f.ioprio.offset, 0, true);
-  v.setUint32(f.sector.offset, sector % 2 ** 32, true);
-  v.setUint32(f.sector.offset + 4, Math.floor(sector / 2 ** 32), true);
+  // byte stores rather than a DataView (one allocation fewer per request); ioprio stays 0
+  put32(b, f.type.offset, type);
+  put32(b, f.sector.offset, sector % 2 ** 32);
+  put32(b, f.sector.offset + 4, Math.floor(sector / 2 ** 32));
   return b;
+}
+
+/** DataView.setUint32(at, v, true): v taken modulo 2^32, little-endian */
+function put32(b: Uint8Array, at: number, v: number): void {
+  const u = v >>> 0;
+  b[at] = u & 0xff;
+  b[at + 1] = (u >>> 8) & 0xff;
+  b[at + 2] = (u >>> 16) & 0xff;
+  b[at + 3] = u >>> 24;
 }
 
 /** split `len` bytes as the caller asked (default one segment); an error text if the split is not valid */
