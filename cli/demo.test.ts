@@ -12,7 +12,11 @@ test('the demo narrates a real run: boot, a card buffer across PCIe, suspend/res
   for (const line of [
     'host user memory now holds: "hello from the card, through the SMPT window and the DMA engine"',
     'the card reaped buffer 1: used length 31, "hello back from host user space"',
-    'state offline → online', 'state online → suspending', 'state suspended → offline', 'card os_running → crashed', 'write "dance" to state → EINVAL', 'write "boot" to state again → EINVAL']) {
+    'state offline → online', 'state online → suspending', 'state suspended → offline', 'card os_running → crashed', 'write "dance" to state → EINVAL', 'write "boot" to state again → EINVAL',
+    // the devices: the shell answers, a sector goes to the host's store and back, a ping, suspend/resume
+    'console, net and block are live on the card', 'mic0 Intel(R) Xeon Phi(TM) coprocessor x100', 'read 5: ok hello, disk',
+    'the host\'s store, sector 5: "hello, disk"', 'ping 172.31.1.1: echo reply icmp_seq=3', 'checksum valid',
+    'after OSPM suspend and resume the card is online and console, net and block are live again', 'next: npx micvop boot']) {
     expect(r.stdout).toContain(line);
   }
 });

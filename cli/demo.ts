@@ -9,6 +9,7 @@ import { deviceDesc, descSize, vqConfig, vqConfigOffset } from '../model/layout/
 import { iovec, micCopyDesc } from '../model/layout/vop-user.ts';
 import { MIC_VIRTIO_ADD_DEVICE, MIC_VIRTIO_COPY_DESC } from '../model/constants/vop.ts';
 import { UsageError } from './errors.ts';
+import { devicesDemo } from './demo-devices.ts';
 
 const hex = (bytes: Uint8Array): string => [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(' ');
 const DEVICE_NAMES: Record<number, string> = { 1: 'net', 2: 'block', 3: 'console' };
@@ -132,5 +133,12 @@ export async function demo(argv: string[]): Promise<number> {
   step('write "boot" to state again', () => res(sys.writeAttr(0, 'state', 'boot')));
   const events = sys.scheduler.trace.events().length;
   say(`\n${events} trace events in ${(sys.scheduler.now / 1e9).toFixed(3)} s of virtual time; trace digest ${sys.scheduler.trace.digest().slice(0, 16)} (same seed ⇒ same digest: npx micvop demo --seed ${seed})`);
+  say('\n▶ a second system: a card with console, network and disk, served by our daemon from host user space');
+  const failed = devicesDemo(impl, seed, say);
+  if (failed !== undefined) {
+    say(`  ${failed}`);
+    return 1;
+  }
+  say('\nnext: npx micvop boot (a card you can type at, with --disk FILE and --net-udp PORT), npx micvop verify (the suite as a CI gate), README.md');
   return 0;
 }
