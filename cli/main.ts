@@ -37,6 +37,10 @@ usage:
   micvop demo [--seed N]
       boot a reference system and narrate it: boot, OSPM suspend/resume, a card panic
       (what npm start runs)
+  micvop boot [--cards N] [--console-socket PATH] [--disk FILE [--readonly]]
+              [--net-udp PORT [--net-peer PORT]] [--seed N] [--suspend-after S] [--crash-after S]
+      boot a card paced to the wall clock, its console on this terminal (Ctrl-T status,
+      Ctrl-C clean shutdown) or a Unix socket; disk a file or 8 MiB in memory (see README.md)
   micvop models [--trace]
       every XState machine of model/machines/ as a Mermaid state diagram; --trace (or
       --requirements): each requirement id and facts section with the properties citing it
@@ -125,6 +129,8 @@ export async function main(argv: string[]): Promise<number> {
         return await list(rest);
       case 'demo':
         return await (await import('./demo.ts')).demo(rest);
+      case 'boot':
+        return await (await import('./boot.ts')).boot(rest);
       case 'models':
         return await (await import('./models.ts')).models(rest, out);
       case undefined:
