@@ -2,7 +2,8 @@
  * The card's console shell (issue 10 item 2): line-oriented, on the virtio console. Commands:
  * `id`, `uptime` (virtual time since this OS booted, never the wall clock), `devices` (what the VOP
  * transport bound), `read <sector>` / `write <sector> <text>` (through the block driver; the answer
- * comes when the completion does), `echo <text>`, `help`. Lines end at LF, CR or CR LF; an unknown
+ * comes when the completion does), `xd <sector>` (the sector in hex, 16 bytes a line, for binary
+ * data such as a file system's superblock), `echo <text>`, `help`. Lines end at LF, CR or CR LF; an unknown
  * command gets one error line. Output the console cannot take yet waits for its next drain.
  */
 import type { BlkCompletion, CardBlk } from '../../../model/contract.ts';
@@ -26,7 +27,7 @@ export interface ShellEnv {
 }
 
 const TYPE_NAMES: Readonly<Record<number, string>> = { 1: 'net', 2: 'block', 3: 'console' };
-const HELP = ['id', 'uptime', 'devices', 'read <sector>', 'write <sector> <text>', 'echo <text>', 'help'];
+const HELP = ['id', 'uptime', 'devices', 'read <sector>', 'xd <sector>', 'write <sector> <text>', 'echo <text>', 'help'];
 const statusName = (s: number): string =>
   s === VIRTIO_BLK_S_OK ? 'ok' : s === VIRTIO_BLK_S_IOERR ? 'ioerr' : s === VIRTIO_BLK_S_UNSUPP ? 'unsupp' : s < 0 ? 'no status' : `status ${s}`;
 
@@ -107,6 +108,8 @@ export class Shell {
         return this.answer(HELP.join('\n'));
       case 'read':
         return this.read(args[0]);
+      case 'xd':
+        return this.hexdump(args[0]);
       case 'write':
         return this.write(args[0], rest.slice((args[0] ?? '').length).trim());
       default:
@@ -125,6 +128,20 @@ export class Shell {
       const nul = c.data.indexOf(0);
       const text = this.dec.decode(c.data.subarray(0, nul < 0 ? c.data.length : nul)).replace(/[^\x20-\x7e]/g, '.');
       return c.status === VIRTIO_BLK_S_OK ? ` ${text}` : '';
+    });
+  }
+
+  private hexdump(arg: string | undefined): void {
+    const sector = this.sector(arg);
+    if (sector === undefined) return this.answer('usage: xd <sector>');
+    this.blkRequest(`xd ${sector}`, { type: 'in', sector, sectors: 1 }, (c) => {
+      if (c.status !== VIRTIO_BLK_S_OK) return '';
+      const lines: string[] = [];
+      for (let at = 0; at < c.data.length; at += 16) {
+        const row = [...c.data.subarray(at, at + 16)].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+        lines.push(`${at.toString(16).padStart(4, '0')}  ${row}`);
+      }
+      return `\n${lines.join('\n')}`;
     });
   }
 

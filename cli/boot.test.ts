@@ -1,0 +1,266 @@
+/**
+ * `micvop boot` against real peers (issue 11): each test starts `micvop boot` as a child process
+ * and talks to it with Linux's own tools — socat on the console socket, a disk image made by
+ * mke2fs and checked by e2fsck, cmp against the expected bytes, a terminal under tmux. Each test
+ * bounds its time, removes its temp dir and kills what it started; a missing tool is a skip with
+ * the reason (`.ci/run` installs them).
+ */
+import { describe, expect, onTestFinished, test, type TestContext } from 'vitest';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KeyReader } from './boot-keys.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = join(root, 'cli', 'bin.mjs');
+/** tsx start-up plus a boot on a loaded two-core machine */
+const READY_MS = 40_000;
+
+/** mke2fs, e2fsck and ip live in sbin, which a non-root PATH may lack */
+const ENV = { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin` };
+const have = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8', env: ENV }).status === 0;
+
+/** skip with the reason printed (vitest shows the note; the line is for logs that do not) */
+function needTools(ctx: TestContext, ...tools: string[]): boolean {
+  const missing = tools.filter((t) => !have(t));
+  if (missing.length === 0) return true;
+  const reason = `needs ${missing.join(', ')} (not installed; .ci/run installs them with apt-get)`;
+  console.warn(`skip: ${ctx.task.name}: ${reason}`);
+  ctx.skip(reason);
+  return false;
+}
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'micvop-boot-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(what: string, pred: () => boolean, ms: number, show: () => string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}; so far:\n${show()}`);
+    await sleep(50);
+  }
+}
+
+interface Booted {
+  readonly child: ChildProcess;
+  out: string;
+  err: string;
+  readonly exit: Promise<number | null>;
+  /** resolves once every device is live on card 0 */
+  ready(): Promise<void>;
+}
+
+/** `micvop boot ARGS` as a child, killed (SIGKILL) when the test ends if still running */
+function startBoot(args: string[], stdin: 'pipe' | 'ignore' = 'ignore'): Booted {
+  const child = spawn(process.execPath, [BIN, 'boot', ...args], { cwd: root, stdio: [stdin, 'pipe', 'pipe'] });
+  const b: Booted = {
+    child,
+    out: '',
+    err: '',
+    exit: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
+    ready: () => waitFor('the card to boot', () => /live devices: console net block/.test(b.err), READY_MS, () => b.err),
+  };
+  child.stdout!.on('data', (d: Buffer) => (b.out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (b.err += d.toString()));
+  onTestFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return b;
+}
+
+/** SIGTERM, then the exit code (bounded) */
+async function terminate(b: Booted): Promise<number | null> {
+  b.child.kill('SIGTERM');
+  return Promise.race([b.exit, sleep(30_000).then(() => -1)]);
+}
+
+/** one conversation with the card's shell over socat: send `lines`, read until `until` matches */
+async function socatShell(sock: string, lines: string, until: RegExp): Promise<string> {
+  const s = spawn('socat', ['-t', '2', '-', `UNIX-CONNECT:${sock}`], { stdio: ['pipe', 'pipe', 'pipe'] });
+  onTestFinished(() => {
+    if (s.exitCode === null) s.kill('SIGKILL');
+  });
+  let got = '';
+  s.stdout.on('data', (d: Buffer) => (got += d.toString()));
+  s.stdin.write(lines);
+  await waitFor(`the shell's answer ${until}`, () => until.test(got), 20_000, () => got);
+  s.stdin.end();
+  await Promise.race([new Promise((r) => s.on('exit', r)), sleep(5_000)]);
+  return got;
+}
+
+describe('micvop boot: the line editor of a raw terminal', () => {
+  test('echo, backspace, Ctrl-U, whole lines to the card; Ctrl-C, Ctrl-D and Ctrl-T act; arrow keys vanish', () => {
+    const echo: string[] = [];
+    const lines: string[] = [];
+    let quit = 0;
+    let status = 0;
+    const k = new KeyReader(
+      {
+        echo: (b) => echo.push(Buffer.from(b).toString()),
+        line: (b) => lines.push(Buffer.from(b).toString()),
+        quit: () => quit++,
+        status: () => status++,
+      },
+      true,
+    );
+    const feed = (s: string): void => k.feed(new TextEncoder().encode(s));
+    feed('idd\x7f\r');
+    feed('ech\x1b[Do x\x15echo é\x7fe\n');
+    feed('\x14\x04');
+    feed('a\x04\x03');
+    expect(lines).toEqual(['id\n', 'echo e\n']);
+    expect(echo.join('')).toBe('idd\b \b\r\necho x\b \b\b \b\b \b\b \b\b \b\b \becho é\b \be\r\na');
+    expect([status, quit]).toEqual([1, 2]);
+  });
+});
+
+describe('micvop boot against real peers', () => {
+  test('bad flags, a missing disk, a port or socket in use: one line, exit 2, nothing started', async () => {
+    const dir = tempDir();
+    const busy = createSocket('udp4');
+    await new Promise<void>((r) => busy.bind(0, '127.0.0.1', () => r()));
+    onTestFinished(() => void busy.close());
+    const port = busy.address().port;
+    const taken = join(dir, 'taken.sock');
+    writeFileSync(taken, '');
+    const odd = join(dir, 'odd.img');
+    writeFileSync(odd, new Uint8Array(1000));
+    const sock = join(dir, 'never.sock');
+    const cases: [string[], RegExp][] = [
+      [['--bogus'], /bogus/],
+      [['stray'], /stray/],
+      [['--cards', '0'], /--cards must be an integer from 1/],
+      [['--cards', 'x'], /--cards/],
+      [['--seed', '-1'], /--seed/],
+      [['--readonly'], /--readonly needs --disk/],
+      [['--net-peer', '5000'], /--net-peer needs --net-udp/],
+      [['--net-udp', '70000'], /--net-udp must be an integer/],
+      [['--suspend-after', 'soon'], /--suspend-after/],
+      [['--console-socket', sock, '--disk', join(dir, 'missing.img')], /missing\.img: no such file/],
+      [['--disk', odd], /not a whole number of 512-byte sectors/],
+      [['--net-udp', String(port)], new RegExp(`${port}.*(EADDRINUSE|in use)`)],
+      [['--console-socket', taken], /taken\.sock.*EADDRINUSE/],
+    ];
+    // a few at a time: each is a tsx start-up on a shared machine
+    for (let i = 0; i < cases.length; i += 4) {
+      await Promise.all(
+        cases.slice(i, i + 4).map(async ([args, why]) => {
+          const b = startBoot(args);
+          const code = await Promise.race([b.exit, sleep(30_000).then(() => 'timeout')]);
+          expect(code, args.join(' ')).toBe(2);
+          const lines = b.err.trimEnd().split('\n');
+          expect(lines, args.join(' ')).toHaveLength(1);
+          expect(lines[0], args.join(' ')).toMatch(/^micvop boot: /);
+          expect(lines[0], args.join(' ')).toMatch(why);
+          expect(b.out, args.join(' ')).toBe('');
+        }),
+      );
+    }
+    // nothing started: the console socket of the run refused for its disk was never made
+    expect(existsSync(sock)).toBe(false);
+  }, 120_000);
+
+  test('console: socat on --console-socket types at the card\'s shell and reads its answers; SIGTERM exits 0', async (ctx) => {
+    if (!needTools(ctx, 'socat')) return;
+    const dir = tempDir();
+    const sock = join(dir, 'mic0.console');
+    const b = startBoot(['--console-socket', sock]);
+    await b.ready();
+    const got = await socatShell(sock, 'id\necho over the socket\n', /over the socket\nmic0\$ /);
+    expect(got).toContain('mic0 Intel(R) Xeon Phi(TM) coprocessor x100 (micvop)\nmic0$ ');
+    expect(got).toContain('mic0$ over the socket\nmic0$ ');
+    expect(await terminate(b)).toBe(0);
+    expect(b.err).toMatch(/SIGTERM: mic0: write shutdown to state/);
+    expect(b.err).toMatch(/mic0: offline/);
+    expect(b.err).toMatch(/console +host->card \d+ bytes/);
+    expect(existsSync(sock)).toBe(false);
+  }, 90_000);
+
+  test('block: the card reads the superblock of a mke2fs image (magic 0xEF53); e2fsck -n accepts the image after', async (ctx) => {
+    if (!needTools(ctx, 'socat', 'mke2fs', 'e2fsck')) return;
+    const dir = tempDir();
+    const img = join(dir, 'ext2.img');
+    writeFileSync(img, new Uint8Array(4 * 2 ** 20));
+    const mk = spawnSync('mke2fs', ['-q', '-F', '-t', 'ext2', '-b', '1024', '-L', 'micvop', img], { encoding: 'utf8', env: ENV });
+    expect(mk.status, mk.stderr).toBe(0);
+    const before = readFileSync(img);
+    const sock = join(dir, 'c.sock');
+    const b = startBoot(['--disk', img, '--readonly', '--console-socket', sock]);
+    await b.ready();
+    // the superblock is at byte 1024: sector 2; s_magic at its offset 56 (line 0030, bytes 8 and 9)
+    const got = await socatShell(sock, 'xd 2\nwrite 2 scribble\n', /write 2: [^\n]*\n/);
+    const row = /\n0030 {2}((?:[0-9a-f]{2} ?){16})\n/.exec(got)?.[1]?.split(' ');
+    expect(row, got).toBeDefined();
+    expect(`${row![9]}${row![8]}`).toBe('ef53');
+    // the volume label at superblock offset 120 (line 0070, bytes 8..)
+    expect(got).toMatch(/\n0070 {2}(?:[0-9a-f]{2} ){8}6d 69 63 76 6f 70 00/);
+    // --readonly: the card's driver refuses the write itself
+    expect(got).toMatch(/write 2: bad-request/);
+    expect(await terminate(b)).toBe(0);
+    expect(readFileSync(img).equals(before)).toBe(true);
+    const fsck = spawnSync('e2fsck', ['-n', '-f', img], { encoding: 'utf8', env: ENV });
+    expect(fsck.status, `${fsck.stdout}${fsck.stderr}`).toBe(0);
+  }, 90_000);
+
+  test('block: sectors the card wrote are in the file byte for byte (cmp); SIGTERM flushes and exits 0', async (ctx) => {
+    if (!needTools(ctx, 'socat', 'cmp')) return;
+    const dir = tempDir();
+    const img = join(dir, 'disk.img');
+    const sectors = 64;
+    const original = new Uint8Array(sectors * 512).map((_, i) => (i * 7 + 3) & 0xff);
+    writeFileSync(img, original);
+    const sock = join(dir, 'c.sock');
+    const b = startBoot(['--disk', img, '--console-socket', sock]);
+    await b.ready();
+    const writes: [number, string][] = [[3, 'hello from mic0'], [10, 'second sector written by the card'], [63, 'the last sector']];
+    const got = await socatShell(sock, `${writes.map(([s, t]) => `write ${s} ${t}\n`).join('')}read 10\n`, /read 10: [^\n]*\n/);
+    for (const [s] of writes) expect(got).toContain(`write ${s}: ok`);
+    expect(got).toContain('read 10: ok second sector written by the card');
+    expect(await terminate(b)).toBe(0);
+    expect(b.err).toContain('micvop boot: disk flushed (fsync)');
+    const want = original.slice();
+    for (const [s, t] of writes) {
+      want.fill(0, s * 512, (s + 1) * 512);
+      want.set(new TextEncoder().encode(t), s * 512);
+    }
+    const expected = join(dir, 'expected.img');
+    writeFileSync(expected, want);
+    const cmp = spawnSync('cmp', [img, expected], { encoding: 'utf8', env: ENV });
+    expect(cmp.status, cmp.stdout + cmp.stderr).toBe(0);
+  }, 90_000);
+
+  test('a terminal under tmux: typing at the card\'s shell, reading its answers, Ctrl-C shuts down cleanly with exit 0', async (ctx) => {
+    if (!needTools(ctx, 'tmux')) return;
+    const server = `micvop-boot-test-${process.pid}`;
+    const tmux = (...args: string[]) => spawnSync('tmux', ['-L', server, ...args], { encoding: 'utf8' });
+    onTestFinished(() => void tmux('kill-server'));
+    const cmd = `cd '${root}' && '${process.execPath}' cli/bin.mjs boot; echo "EXIT=$?"; sleep 60`;
+    const r = tmux('new-session', '-d', '-s', 'boot', '-x', '160', '-y', '60', cmd);
+    expect(r.status, r.stderr).toBe(0);
+    const pane = (): string => tmux('capture-pane', '-p', '-J', '-S', '-200', '-t', 'boot').stdout;
+    await waitFor('the card to boot in the pane', () => /live devices: console net block/.test(pane()), READY_MS, pane);
+    tmux('send-keys', '-t', 'boot', 'idx', 'BSpace', 'Enter');
+    await waitFor("the answer to id", () => /coprocessor x100 \(micvop\)/.test(pane()), 20_000, pane);
+    tmux('send-keys', '-t', 'boot', 'echo typed at a terminal', 'Enter');
+    await waitFor('the echo', () => /\ntyped at a terminal\n/.test(pane()), 20_000, pane);
+    tmux('send-keys', '-t', 'boot', 'C-t');
+    await waitFor('the status', () => /console +host->card \d+ bytes/.test(pane()), 20_000, pane);
+    tmux('send-keys', '-t', 'boot', 'C-c');
+    await waitFor('the exit', () => /EXIT=\d+/.test(pane()), 30_000, pane);
+    const p = pane();
+    // the typed line as the terminal shows it (the erased x leaves a blank cell), then the answer
+    expect(p).toMatch(/\bid *\nmic0 Intel\(R\) Xeon Phi\(TM\) coprocessor x100 \(micvop\)\nmic0\$ /);
+    expect(p).toMatch(/Ctrl-C: mic0: write shutdown to state/);
+    expect(p).toMatch(/mic0: offline/);
+    expect(p).toMatch(/EXIT=0/);
+  }, 120_000);
+});
