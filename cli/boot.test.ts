@@ -59,8 +59,8 @@ interface Booted {
 }
 
 /** `micvop boot ARGS` as a child, killed (SIGKILL) when the test ends if still running */
-function startBoot(args: string[], stdin: 'pipe' | 'ignore' = 'ignore'): Booted {
-  const child = spawn(process.execPath, [BIN, 'boot', ...args], { cwd: root, stdio: [stdin, 'pipe', 'pipe'] });
+function startBoot(args: string[], stdin: 'pipe' | 'ignore' = 'ignore', argv = [process.execPath, BIN, 'boot', ...args]): Booted {
+  const child = spawn(argv[0]!, argv.slice(1), { cwd: root, stdio: [stdin, 'pipe', 'pipe'], env: ENV });
   const b: Booted = {
     child,
     out: '',
@@ -237,6 +237,50 @@ describe('micvop boot against real peers', () => {
     const cmp = spawnSync('cmp', [img, expected], { encoding: 'utf8', env: ENV });
     expect(cmp.status, cmp.stdout + cmp.stderr).toBe(0);
   }, 90_000);
+
+  test('net: in a network namespace of its own, socat bridges the UDP tunnel to a TAP; Linux ping and a UDP echo get answers', async (ctx) => {
+    if (!needTools(ctx, 'ip', 'socat', 'ping')) return;
+    const ns = `micvop-boot-${process.pid}`;
+    const add = spawnSync('ip', ['netns', 'add', ns], { encoding: 'utf8', env: ENV });
+    if (add.status !== 0) {
+      const reason = `ip netns add is not permitted here: ${(add.stderr || add.error?.message || '').trim().split('\n')[0]}`;
+      console.warn(`skip: ${ctx.task.name}: ${reason}`);
+      ctx.skip(reason);
+      return;
+    }
+    onTestFinished(() => void spawnSync('ip', ['netns', 'del', ns], { env: ENV }));
+    const inNs = (...args: string[]) => spawnSync('ip', ['netns', 'exec', ns, ...args], { encoding: 'utf8', env: ENV, timeout: 30_000 });
+    expect(inNs('ip', 'link', 'set', 'lo', 'up').status).toBe(0);
+    // every address below is inside the namespace: its own loopback, the TAP and the card behind it
+    const [port, peer] = [47001, 47002];
+    const b = startBoot([], 'ignore', ['ip', 'netns', 'exec', ns, process.execPath, BIN, 'boot', '--net-udp', String(port), '--net-peer', String(peer)]);
+    await b.ready();
+    expect(b.err).toContain('address 172.31.1.1');
+    const bridge = spawn('ip', ['netns', 'exec', ns, 'socat', `UDP4-DATAGRAM:127.0.0.1:${port},bind=127.0.0.1:${peer}`, 'TUN:172.31.1.254/24,tun-type=tap,iff-no-pi,up'], { env: ENV, stdio: ['ignore', 'ignore', 'pipe'] });
+    let bridgeErr = '';
+    bridge.stderr.on('data', (d: Buffer) => (bridgeErr += d.toString()));
+    onTestFinished(() => {
+      if (bridge.exitCode === null) bridge.kill('SIGKILL');
+    });
+    const tapUp = (): boolean => /172\.31\.1\.254/.test(inNs('ip', 'addr').stdout ?? '');
+    const end = Date.now() + 10_000;
+    while (!tapUp() && bridge.exitCode === null && Date.now() < end) await sleep(100);
+    if (!tapUp()) {
+      const reason = `socat could not make a TAP in the namespace: ${bridgeErr.trim().split('\n')[0] ?? 'no TAP after 10 s'}`;
+      console.warn(`skip: ${ctx.task.name}: ${reason}`);
+      ctx.skip(reason);
+      return;
+    }
+    const ping = inNs('ping', '-c', '20', '-i', '0.2', '-W', '2', '172.31.1.1');
+    const summary = `${ping.stdout}${ping.stderr}`;
+    console.log(`micvop boot ping through a TAP: ${summary.split('\n').filter((l) => /packet loss|rtt/.test(l)).join('; ')}`);
+    expect(summary).toMatch(/20 packets transmitted, 20 received, 0% packet loss/);
+    expect(ping.status).toBe(0);
+    const echo = spawnSync('ip', ['netns', 'exec', ns, 'socat', '-t', '2', '-', 'UDP4:172.31.1.1:7'], { input: 'a UDP echo through a TAP\n', encoding: 'utf8', env: ENV, timeout: 20_000 });
+    expect(echo.stdout).toBe('a UDP echo through a TAP\n');
+    expect(await terminate(b)).toBe(0);
+    expect(b.err).toMatch(/echo replies 20, udp echoes 1/);
+  }, 120_000);
 
   test('a terminal under tmux: typing at the card\'s shell, reading its answers, Ctrl-C shuts down cleanly with exit 0', async (ctx) => {
     if (!needTools(ctx, 'tmux')) return;
