@@ -2,10 +2,12 @@
  * The terminal side of `micvop boot` when stdin is a TTY in raw mode: the card's shell does not
  * echo (a line-oriented console, impl/card/services/shell.ts), so the CLI keeps a small line
  * discipline of its own — echo, backspace, Ctrl-U — and sends whole lines to the card. Ctrl-C (and
- * Ctrl-D on an empty line) asks for a clean shutdown, Ctrl-T for the status. Escape sequences (arrow
+ * Ctrl-D on an empty line) asks for a clean shutdown, Ctrl-T for the status, Ctrl-B boots the cards
+ * that are offline (after a crash or a shutdown). Escape sequences (arrow
  * keys) are swallowed. Pure: bytes in, actions out, so it is tested without a terminal.
  */
 
+export const CTRL_B = 0x02;
 export const CTRL_C = 0x03;
 export const CTRL_D = 0x04;
 export const CTRL_T = 0x14;
@@ -23,6 +25,8 @@ export interface KeyActions {
   line?(bytes: Uint8Array): void;
   quit(): void;
   status(): void;
+  /** boot the cards that are offline */
+  boot?(): void;
 }
 
 export class KeyReader {
@@ -58,6 +62,11 @@ export class KeyReader {
       if (b === CTRL_T) {
         flush();
         this.act.status();
+        continue;
+      }
+      if (b === CTRL_B) {
+        flush();
+        this.act.boot?.();
         continue;
       }
       if (b === ESC) {

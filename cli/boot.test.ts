@@ -98,17 +98,19 @@ async function socatShell(sock: string, lines: string, until: RegExp): Promise<s
 }
 
 describe('micvop boot: the line editor of a raw terminal', () => {
-  test('echo, backspace, Ctrl-U, whole lines to the card; Ctrl-C, Ctrl-D and Ctrl-T act; arrow keys vanish', () => {
+  test('echo, backspace, Ctrl-U, whole lines to the card; Ctrl-C, Ctrl-D, Ctrl-T and Ctrl-B act; arrow keys vanish', () => {
     const echo: string[] = [];
     const lines: string[] = [];
     let quit = 0;
     let status = 0;
+    let boots = 0;
     const k = new KeyReader(
       {
         echo: (b) => echo.push(Buffer.from(b).toString()),
         line: (b) => lines.push(Buffer.from(b).toString()),
         quit: () => quit++,
         status: () => status++,
+        boot: () => boots++,
       },
       true,
     );
@@ -116,10 +118,10 @@ describe('micvop boot: the line editor of a raw terminal', () => {
     feed('idd\x7f\r');
     feed('ech\x1b[Do x\x15echo é\x7fe\n');
     feed('\x14\x04');
-    feed('a\x04\x03');
+    feed('a\x04\x02\x03');
     expect(lines).toEqual(['id\n', 'echo e\n']);
     expect(echo.join('')).toBe('idd\b \b\r\necho x\b \b\b \b\b \b\b \b\b \b\b \becho é\b \be\r\na');
-    expect([status, quit]).toEqual([1, 2]);
+    expect([status, quit, boots]).toEqual([1, 2, 1]);
   });
 });
 
@@ -184,6 +186,25 @@ describe('micvop boot against real peers', () => {
     expect(b.err).toMatch(/console +host->card \d+ bytes/);
     expect(existsSync(sock)).toBe(false);
   }, 90_000);
+
+  test('--suspend-after, --crash-after, and SIGUSR2 booting the crashed card again: the shell answers after each', async (ctx) => {
+    if (!needTools(ctx, 'socat')) return;
+    const dir = tempDir();
+    const sock = join(dir, 'c.sock');
+    const b = startBoot(['--console-socket', sock, '--suspend-after', '0.5', '--crash-after', '5']);
+    const lives = (): number => (b.err.match(/: online \([^)]*\), live devices: console net block/g) ?? []).length;
+    await b.ready();
+    await waitFor('OSPM suspend and resume', () => /OSPM resume/.test(b.err) && lives() >= 2, 30_000, () => b.err);
+    expect(b.err).toMatch(/mic0: suspended/);
+    await waitFor('the panic and the reset', () => /mic0: card panic[^\n]*\n[^]*mic0: offline/.test(b.err), 30_000, () => b.err);
+    expect(b.err).toMatch(/shutdown_status crashed/);
+    b.child.kill('SIGUSR2');
+    await waitFor('the card booted again', () => lives() >= 3, 30_000, () => b.err);
+    expect(b.err).toMatch(/SIGUSR2: mic0: write boot to state/);
+    const got = await socatShell(sock, 'echo back again\n', /back again\nmic0\$ /);
+    expect(got).toContain('back again');
+    expect(await terminate(b)).toBe(0);
+  }, 120_000);
 
   test('block: the card reads the superblock of a mke2fs image (magic 0xEF53); e2fsck -n accepts the image after', async (ctx) => {
     if (!needTools(ctx, 'socat', 'mke2fs', 'e2fsck')) return;

@@ -267,7 +267,9 @@ class Session {
     for (const c of this.io) {
       this.err(`  mic${c.card}: console ${c.describe.console}; disk ${c.describe.block}; net ${c.describe.net}`);
     }
-    const keysHelp = stdin.isTTY ? 'Ctrl-T status, Ctrl-C shutdown' : `kill -USR1 ${process.pid} status, kill -INT ${process.pid} shutdown`;
+    const keysHelp = stdin.isTTY
+      ? 'Ctrl-T status, Ctrl-B boot offline cards, Ctrl-C shutdown'
+      : `kill -USR1 ${process.pid} status, -USR2 boot offline cards, -INT shutdown`;
     this.err(`  ${keysHelp}${o.suspendAfterS !== undefined ? `; OSPM suspend at ${o.suspendAfterS} s, resume 2 s later` : ''}${o.crashAfterS !== undefined ? `; card panic at ${o.crashAfterS} s` : ''}`);
 
     const startErrors = this.daemon.start();
@@ -284,6 +286,7 @@ class Session {
             this.wake();
           },
           quit: () => this.stop('Ctrl-C'),
+          boot: () => this.bootOffline('Ctrl-B'),
           status: () => {
             // the status starts on a line of its own, not after the card's prompt
             this.streams.stderr.write('\n');
@@ -306,6 +309,7 @@ class Session {
     on('SIGTERM', () => this.stop('SIGTERM'));
     on('SIGHUP', () => this.stop('SIGHUP'));
     on('SIGUSR1', () => this.status());
+    on('SIGUSR2', () => this.bootOffline('SIGUSR2'));
 
     const code = await new Promise<number>((resolve) => {
       this.finished = resolve;
@@ -454,6 +458,17 @@ class Session {
 
   private status(): void {
     this.err(this.statusText());
+  }
+
+  /** after a crash or a shutdown mpssd leaves a card offline (facts §8.6): boot it by hand */
+  private bootOffline(reason: string): void {
+    if (this.finished === undefined || this.stopping !== undefined) return;
+    for (const c of this.io) {
+      if (this.sys.observe.state(c.card) !== 'offline') continue;
+      const r = this.sys.writeAttr(c.card, 'state', 'boot');
+      this.log(`${reason}: mic${c.card}: write boot to state${'errno' in r ? `: ${r.errno}` : ''}`);
+    }
+    this.wake();
   }
 
   private stop(reason: string): void {
