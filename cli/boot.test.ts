@@ -206,6 +206,39 @@ describe('micvop boot against real peers', () => {
     expect(await terminate(b)).toBe(0);
   }, 120_000);
 
+  test('the README session transcript is still true: each command typed over socat gets the answer shown', async (ctx) => {
+    if (!needTools(ctx, 'socat')) return;
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const block = /<!-- boot-transcript:begin -->\n```text\n([^]*?)```\n<!-- boot-transcript:end -->/.exec(readme)?.[1];
+    expect(block, 'README.md has the boot transcript').toBeDefined();
+    const lines = block!.split('\n').filter((l) => l !== '' && !l.startsWith('$ '));
+    const commands = lines.filter((l) => l.startsWith('mic0$ ')).map((l) => l.slice('mic0$ '.length));
+    expect(commands.length).toBeGreaterThan(3);
+    // what socat prints: the prompts and answers, without the typed lines a terminal would echo
+    const expected = lines.map((l) => (l.startsWith('mic0$ ') ? 'mic0$ ' : `${l}\n`)).join('');
+    const dir = tempDir();
+    const sock = join(dir, 'mic0.console');
+    const b = startBoot(['--console-socket', sock]);
+    await b.ready();
+    const s = spawn('socat', ['-', `UNIX-CONNECT:${sock}`], { stdio: ['pipe', 'pipe', 'pipe'], env: ENV });
+    onTestFinished(() => {
+      if (s.exitCode === null) s.kill('SIGKILL');
+    });
+    let got = '';
+    s.stdout.on('data', (d: Buffer) => (got += d.toString()));
+    const prompts = (): number => got.split('mic0$ ').length - 1;
+    await waitFor('the first prompt', () => prompts() >= 1, 20_000, () => got);
+    // one command at a time, as a person types: the next after the prompt that ends the answer
+    for (const [i, c] of commands.entries()) {
+      s.stdin.write(`${c}\n`);
+      await waitFor(`the answer to ${c}`, () => prompts() >= i + 2, 20_000, () => got);
+    }
+    s.stdin.end();
+    // the transcript may stop inside the last answer (xd's 32 lines): it is a prefix of what came
+    expect(got.startsWith(expected), `got:\n${got}\nexpected a prefix:\n${expected}`).toBe(true);
+    expect(await terminate(b)).toBe(0);
+  }, 90_000);
+
   test('block: the card reads the superblock of a mke2fs image (magic 0xEF53); e2fsck -n accepts the image after', async (ctx) => {
     if (!needTools(ctx, 'socat', 'mke2fs', 'e2fsck')) return;
     const dir = tempDir();

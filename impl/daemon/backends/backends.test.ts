@@ -172,6 +172,28 @@ describe('console backends', () => {
     await expect(UnixSocketConsole.listen(join(dir, 'no', 'such', 'dir.sock'))).rejects.toBeInstanceOf(BackendError);
   });
 
+  test('unix socket: a client that sent EOF after typing still reads what the card prints, until it closes', async () => {
+    const path = join(dir, 'half.sock');
+    const con = await UnixSocketConsole.listen(path);
+    try {
+      const client = createConnection(path);
+      let heard = '';
+      client.on('data', (b) => (heard += b.toString()));
+      await new Promise<void>((r) => client.once('connect', () => r()));
+      client.end('id\n');
+      let typed: Uint8Array | undefined;
+      expect(await until(() => (typed = con.take()) !== undefined)).toBe(true);
+      expect(new TextDecoder().decode(typed)).toBe('id\n');
+      con.put(new TextEncoder().encode('the answer\n'));
+      expect(await until(() => heard === 'the answer\n')).toBe(true);
+      expect(con.attached).toBe(true);
+      client.destroy();
+      expect(await until(() => !con.attached)).toBe(true);
+    } finally {
+      await con.close();
+    }
+  });
+
   test('terminal: input stream to the card, card output to the output stream', async () => {
     const input = new PassThrough();
     const output = new PassThrough();

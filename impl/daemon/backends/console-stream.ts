@@ -13,6 +13,9 @@ import { BackendError } from './errors.ts';
 const bytesOf = (b: Buffer | string): Uint8Array =>
   typeof b === 'string' ? new TextEncoder().encode(b) : new Uint8Array(b.buffer, b.byteOffset, b.length).slice();
 
+/** after a client's EOF, its session stays open this long for the card's answers (wall clock: real I/O) */
+export const EOF_LINGER_MS = 1000;
+
 /** the queue both variants share */
 class Queued {
   protected readonly input: Uint8Array[] = [];
@@ -61,7 +64,9 @@ export class UnixSocketConsole extends Queued implements ConsoleBackend {
 
   /** listen on `path` (which must not exist); throws BackendError */
   static listen(path: string, opts: { maxBacklog?: number } = {}): Promise<UnixSocketConsole> {
-    const server = createServer();
+    // half-open: a client that is done typing (`echo id | socat -t 2 - UNIX-CONNECT:...` sends EOF
+    // at once) still reads the answers until it closes its side too
+    const server = createServer({ allowHalfOpen: true });
     return new Promise((resolve, reject) => {
       server.once('error', (e) => reject(new BackendError('socket', `console socket ${path}: ${e.message}`)));
       server.listen(path, () => {
@@ -85,6 +90,9 @@ export class UnixSocketConsole extends Queued implements ConsoleBackend {
     this.client = s;
     s.on('data', (b: Buffer) => void this.input.push(bytesOf(b)));
     s.on('error', () => undefined);
+    // the client's EOF: what the card prints in the next second still reaches it, then our end
+    // follows (a client gone for good shows nothing else: its reads fail only once written to)
+    s.on('end', () => void setTimeout(() => s.end(), EOF_LINGER_MS).unref());
     s.on('close', () => {
       if (this.client === s) this.client = undefined;
     });
