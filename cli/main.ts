@@ -23,11 +23,14 @@ const HELP = `micvop — verify a virtio-over-PCIe (Intel MIC X100) implementati
 usage:
   micvop verify [--impl PATH] [--only ID,...] [--area AREA,...] [--tier quick|deep]
                 [--seed N] [--runs N] [--no-shrink] [--shard I/N] [--json [FILE|-]]
-                [--junit FILE] [--failures DIR|off]
+                [--junit FILE] [--html FILE] [--failures DIR|off]
       run the property suite (default: all properties, quick tier, reference implementation);
       a failing property writes <id>-<seed>.json and .md into ./micvop-failures/ (or DIR)
   micvop merge A.json B.json ... [--json [FILE|-]]
       combine the --json reports of the shards into one (exit 1 when any property failed)
+  micvop report --html FILE [REPORT.json ...] [--failures DIR|off]
+      one self-contained HTML page of verify --json reports (stdin when none): results,
+      machine diagrams with what the run reached, each failure's sequence diagram
   micvop replay FILE.json [--impl PATH] [--json] [--trace]
       replay a failure file: the same counterexample, error and trace, byte for byte
   micvop replay ID --seed N [--path P] [--impl PATH]
@@ -123,6 +126,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./verify.ts')).verify(rest, context);
       case 'replay':
         return await (await import('./replay.ts')).replay(rest, context);
+      case 'report':
+        return await (await import('./report-html.ts')).report(rest);
       case 'merge':
         return await (await import('./merge.ts')).merge(rest);
       case 'list':

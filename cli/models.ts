@@ -80,11 +80,27 @@ const REACHED_STYLE = 'fill:#c8f7c5,stroke:#2e7d32';
 /** what a run reached, to be marked in the diagram (state names as the diagram spells them) */
 export interface DiagramMarks {
   readonly reachedStates?: ReadonlySet<string>;
+  /** transition names as the coverage notes them (see transitionEnds); their edges get REACHED_MARK */
+  readonly reachedTransitions?: Iterable<string>;
+}
+
+/** appended to the label of a reached transition's edge */
+export const REACHED_MARK = ' ✓';
+
+/**
+ * The ends and event of a transition name as properties/report/coverage.ts collects them:
+ * "<from>: <EVENT> [<source>#<i> <guard> → <to>]" (properties/lifecycle/paths.ts) or
+ * "<from>:<EVENT>:<to>" (the DMA channel rig); undefined for any other name or a transition that stays.
+ */
+export function transitionEnds(name: string): { from: string; event: string; to: string } | undefined {
+  const m = /^(\S+): (\S+) \[.* → (\S+)\]$/.exec(name) ?? /^([^:\s]+):([^:\s]+):([^:\s]+)$/.exec(name);
+  return m === null || m[3] === '(stay)' ? undefined : { from: m[1]!, event: m[2]!, to: m[3]! };
 }
 
 /**
  * One machine as a Mermaid stateDiagram-v2 (states in definition order, then the edges); with
- * marks, the reached states get the class `reached` (for the HTML report).
+ * marks, the reached states get the class `reached` and the reached transitions' labels end in
+ * REACHED_MARK (for the HTML report).
  */
 export function stateDiagram(
   machine: AnyStateMachine,
@@ -112,12 +128,19 @@ export function stateDiagram(
     }
   };
   walk(top, '  ');
+  const reachedEdges = new Set<string>();
+  for (const name of marks.reachedTransitions ?? []) {
+    const e = transitionEnds(name);
+    if (e !== undefined) reachedEdges.add(`${e.from} ${e.event} ${e.to}`);
+  }
   const leaves = (n: Node): Node[] =>
     Object.keys(n.states).length === 0 ? [n] : Object.values(n.states).flatMap(leaves);
   for (const leaf of leaves(top)) {
     for (const t of effectiveTransitions(leaf)) {
       for (const target of t.target ?? []) {
-        const line = `  ${nameOf(leaf, top.id)} --> ${nameOf(target, top.id)} : ${t.eventType}${guardLabel(t.guard)}`;
+        const [from, to] = [nameOf(leaf, top.id), nameOf(target, top.id)];
+        const mark = reachedEdges.has(`${from} ${t.eventType} ${to}`) ? REACHED_MARK : '';
+        const line = `  ${from} --> ${to} : ${t.eventType}${guardLabel(t.guard)}${mark}`;
         if (!edges.includes(line)) edges.push(line);
       }
     }

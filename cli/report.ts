@@ -84,6 +84,7 @@ export function table(rep: Report): string {
   return lines.join('\n');
 }
 
+const isNames = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
 const isPair = (v: unknown): v is [number, number] => Array.isArray(v) && v.length === 2 && v.every((x) => Number.isSafeInteger(x));
 
 /** checks the parsed JSON is a verify report; throws UsageError naming the problem */
@@ -103,8 +104,36 @@ export function checkReport(v: unknown, name: string): Report {
   }
   const machines = r.coverage?.machines;
   if (typeof machines !== 'object' || machines === null) bad('no "coverage.machines"');
-  for (const [id, c] of Object.entries(machines)) if (!isPair(c?.states) || !isPair(c?.transitions)) bad(`coverage of machine ${id} is not [reached, total] pairs`);
+  for (const [id, c] of Object.entries(machines)) {
+    if (!isPair(c?.states) || !isPair(c?.transitions)) bad(`coverage of machine ${id} is not [reached, total] pairs`);
+    const names = c.reached;
+    if (names !== undefined && !(isNames(names?.states) && isNames(names?.transitions))) {
+      bad(`coverage.machines.${id}.reached is not lists of names`);
+    }
+  }
   return r;
+}
+
+const union = (a: readonly string[], b: readonly string[]): string[] => [...new Set([...a, ...b])].sort();
+
+/** the most either reached; with the names of both (the HTML report's marks), their union counts */
+function mergeCoverage(m: MachineCoverage, c: MachineCoverage): MachineCoverage {
+  const most = (a: readonly [number, number], b: readonly [number, number]): [number, number] => [
+    Math.max(a[0], b[0]),
+    Math.max(a[1], b[1]),
+  ];
+  const [states, transitions] = [most(m.states, c.states), most(m.transitions, c.transitions)];
+  const only = m.reached ?? c.reached;
+  if (m.reached === undefined || c.reached === undefined) {
+    return only === undefined ? { states, transitions } : { states, transitions, reached: only };
+  }
+  const reached = {
+    states: union(m.reached.states, c.reached.states),
+    transitions: union(m.reached.transitions, c.reached.transitions),
+  };
+  states[0] = Math.max(states[0], Math.min(reached.states.length, states[1]));
+  transitions[0] = Math.max(transitions[0], Math.min(reached.transitions.length, transitions[1]));
+  return { states, transitions, reached };
 }
 
 /**
@@ -129,10 +158,7 @@ export function mergeReports(reports: readonly { name: string; report: Report }[
     }
     for (const [id, c] of Object.entries(report.coverage.machines)) {
       const m = machines[id];
-      machines[id] = m === undefined ? c : {
-        states: [Math.max(m.states[0], c.states[0]), Math.max(m.states[1], c.states[1])],
-        transitions: [Math.max(m.transitions[0], c.transitions[0]), Math.max(m.transitions[1], c.transitions[1])],
-      };
+      machines[id] = m === undefined ? c : mergeCoverage(m, c);
     }
   }
   properties.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

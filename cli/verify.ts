@@ -12,6 +12,7 @@ import { coverageSnapshot } from '../properties/report/coverage.ts';
 import { buildFailureRecord, writeFailureFiles } from '../properties/report/failure.ts';
 import { UsageError } from './errors.ts';
 import { junitXml } from './junit.ts';
+import { failuresFor, writeHtml } from './report-html.ts';
 import { reportProperty, summarize, table, type Report } from './report.ts';
 import { checkWritable, failuresFolder, jsonTarget, parseShard, progress, shardOf } from './verify-support.ts';
 
@@ -31,6 +32,7 @@ const OPTIONS = {
   'no-shrink': { type: 'boolean' },
   json: { type: 'string' },
   junit: { type: 'string' },
+  html: { type: 'string' },
   shard: { type: 'string' },
   failures: { type: 'string' },
 } as const;
@@ -52,6 +54,7 @@ export function optionalJsonValue(argv: readonly string[]): string[] {
 export async function verify(argv: string[], ctx: CliContext): Promise<number> {
   const { values } = parseArgs({ args: optionalJsonValue(argv), strict: true, options: OPTIONS });
   if (values.junit !== undefined) checkWritable('--junit', values.junit);
+  if (values.html !== undefined) checkWritable('--html', values.html);
   const json = jsonTarget(values.json);
   const shard = values.shard === undefined ? undefined : parseShard(values.shard);
   const failures = failuresFolder(values.failures);
@@ -68,6 +71,7 @@ export async function verify(argv: string[], ctx: CliContext): Promise<number> {
   if (failures.note !== undefined) say(failures.note);
   const bar = progress(defs.length);
   const results: PropertyResult[] = [];
+  const notes = new Map<string, string>();
   for (const [i, def] of defs.entries()) {
     bar.start(i, def.id, results);
     const r = await runGate(def, impl, cfg, ref, SEEDS_DIR, failures.dir);
@@ -78,6 +82,7 @@ export async function verify(argv: string[], ctx: CliContext): Promise<number> {
       say(`${tag} ${def.id}  (${r.numRuns} runs, ${r.ms.toFixed(0)} ms)${r.reason ? `  ${r.reason}` : ''}`);
     }
     if (r.status === 'failed') say(await failureText(def, impl, ref, r, cfg, failures.dir));
+    if (r.status === 'failed') notes.set(def.id, formatFailure(r));
   }
   bar.end();
 
@@ -95,6 +100,10 @@ export async function verify(argv: string[], ctx: CliContext): Promise<number> {
   const text = `${JSON.stringify(report, null, 2)}\n`;
   if (json === 'stdout') process.stdout.write(text);
   else if (json !== undefined) write('--json', json, text);
+  if (values.html !== undefined) {
+    const page = { report, failures: failuresFor(report, failures.dir), notes, implRef: ref, source: 'verify' };
+    say(writeHtml(values.html, page));
+  }
   say(table(report));
   return report.summary.failed > 0 ? 1 : 0;
 }

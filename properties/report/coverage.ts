@@ -20,6 +20,8 @@ export interface MachineCoverage {
   /** [reached, total] */
   readonly states: readonly [number, number];
   readonly transitions: readonly [number, number];
+  /** the names reached, sorted (the HTML report marks them on the machine's diagram) */
+  readonly reached?: { readonly states: readonly string[]; readonly transitions: readonly string[] };
 }
 
 interface Tally {
@@ -71,7 +73,11 @@ export function coverageSnapshot(): Record<string, MachineCoverage> {
     const d = declared(m);
     out[m.id] = t === undefined
       ? { states: [0, d.states], transitions: [0, d.transitions] }
-      : { states: [Math.min(t.states.size, t.statesTotal), t.statesTotal], transitions: [Math.min(t.transitions.size, t.transitionsTotal), t.transitionsTotal] };
+      : {
+          states: [Math.min(t.states.size, t.statesTotal), t.statesTotal],
+          transitions: [Math.min(t.transitions.size, t.transitionsTotal), t.transitionsTotal],
+          reached: { states: [...t.states].sort(), transitions: [...t.transitions].sort() },
+        };
   }
   return out;
 }
