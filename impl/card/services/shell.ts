@@ -3,7 +3,8 @@
  * `id`, `uptime` (virtual time since this OS booted, never the wall clock), `devices` (what the VOP
  * transport bound), `read <sector>` / `write <sector> <text>` (through the block driver; the answer
  * comes when the completion does), `xd <sector>` (the sector in hex, 16 bytes a line, for binary
- * data such as a file system's superblock), `echo <text>`, `help`. Lines end at LF, CR or CR LF; an unknown
+ * data such as a file system's superblock), `flush` (a VIRTIO_BLK_T_FLUSH: answered once the host's
+ * store says the completed writes are durable), `echo <text>`, `help`. Lines end at LF, CR or CR LF; an unknown
  * command gets one error line. Output the console cannot take yet waits for its next drain.
  */
 import type { BlkCompletion, CardBlk } from '../../../model/contract.ts';
@@ -27,7 +28,7 @@ export interface ShellEnv {
 }
 
 const TYPE_NAMES: Readonly<Record<number, string>> = { 1: 'net', 2: 'block', 3: 'console' };
-const HELP = ['id', 'uptime', 'devices', 'read <sector>', 'xd <sector>', 'write <sector> <text>', 'echo <text>', 'help'];
+const HELP = ['id', 'uptime', 'devices', 'read <sector>', 'xd <sector>', 'write <sector> <text>', 'flush', 'echo <text>', 'help'];
 const statusName = (s: number): string =>
   s === VIRTIO_BLK_S_OK ? 'ok' : s === VIRTIO_BLK_S_IOERR ? 'ioerr' : s === VIRTIO_BLK_S_UNSUPP ? 'unsupp' : s < 0 ? 'no status' : `status ${s}`;
 
@@ -110,6 +111,8 @@ export class Shell {
         return this.read(args[0]);
       case 'xd':
         return this.hexdump(args[0]);
+      case 'flush':
+        return this.blkRequest('flush', { type: 'flush' }, () => '');
       case 'write':
         return this.write(args[0], rest.slice((args[0] ?? '').length).trim());
       default:

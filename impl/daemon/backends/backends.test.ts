@@ -172,7 +172,7 @@ describe('console backends', () => {
     await expect(UnixSocketConsole.listen(join(dir, 'no', 'such', 'dir.sock'))).rejects.toBeInstanceOf(BackendError);
   });
 
-  test('unix socket: a client that sent EOF after typing still reads what the card prints, until it closes', async () => {
+  test('unix socket: a client that sent EOF after typing still reads what the card prints, and gives way to the next', async () => {
     const path = join(dir, 'half.sock');
     const con = await UnixSocketConsole.listen(path);
     try {
@@ -187,7 +187,16 @@ describe('console backends', () => {
       con.put(new TextEncoder().encode('the answer\n'));
       expect(await until(() => heard === 'the answer\n')).toBe(true);
       expect(con.attached).toBe(true);
+      // a new client need not wait for the linger: the one that sent EOF gives way
+      const next = createConnection(path);
+      let told = '';
+      next.on('data', (b) => (told += b.toString()));
+      next.write('devices\n');
+      expect(await until(() => (typed = con.take()) !== undefined)).toBe(true);
+      expect(new TextDecoder().decode(typed)).toBe('devices\n');
+      expect(told).not.toContain('busy');
       client.destroy();
+      next.destroy();
       expect(await until(() => !con.attached)).toBe(true);
     } finally {
       await con.close();

@@ -48,6 +48,8 @@ export class TerminalConsole extends Queued implements ConsoleBackend {
 /** the console on a Unix-domain socket at `path` */
 export class UnixSocketConsole extends Queued implements ConsoleBackend {
   private client: Socket | undefined;
+  /** the client sent EOF: it still reads for EOF_LINGER_MS, and a new client may take its place */
+  private clientDone = false;
   private backlog: Uint8Array[] = [];
   private backlogBytes = 0;
   /** clients refused because one was attached already */
@@ -82,17 +84,23 @@ export class UnixSocketConsole extends Queued implements ConsoleBackend {
   }
 
   private attach(s: Socket): void {
-    if (this.client !== undefined) {
+    if (this.client !== undefined && !this.clientDone) {
       this.refused++;
       s.end('console busy: another client is attached\n');
       return;
     }
+    // a client that sent EOF gives way to a new one at once
+    this.client?.destroy();
     this.client = s;
+    this.clientDone = false;
     s.on('data', (b: Buffer) => void this.input.push(bytesOf(b)));
     s.on('error', () => undefined);
     // the client's EOF: what the card prints in the next second still reaches it, then our end
     // follows (a client gone for good shows nothing else: its reads fail only once written to)
-    s.on('end', () => void setTimeout(() => s.end(), EOF_LINGER_MS).unref());
+    s.on('end', () => {
+      if (this.client === s) this.clientDone = true;
+      setTimeout(() => s.end(), EOF_LINGER_MS).unref();
+    });
     s.on('close', () => {
       if (this.client === s) this.client = undefined;
     });
