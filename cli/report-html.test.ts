@@ -153,7 +153,11 @@ test('reached transitions are marked on their edges, in both naming styles; merg
     impl: 'reference', tier: 'quick', seed: null, shard: null, properties: [], summary: summarize([]),
     coverage: {
       machines: {
-        dmaChannel: { states: [states.length, 5], transitions: [transitions.length, 13], reached: { states, transitions } },
+        dmaChannel: {
+          states: [states.length, 5],
+          transitions: [transitions.length, 13],
+          reached: { states, transitions },
+        },
       },
     },
   });
