@@ -149,7 +149,7 @@ describe('micvop boot against real peers', () => {
       [['--suspend-after', 'soon'], /--suspend-after/],
       [['--console-socket', sock, '--disk', join(dir, 'missing.img')], /missing\.img: no such file/],
       [['--disk', odd], /not a whole number of 512-byte sectors/],
-      [['--net-udp', String(port)], new RegExp(`${port}.*(EADDRINUSE|in use)`)],
+      [['--net-udp', String(port), '--console-socket', sock], new RegExp(`${port}.*(EADDRINUSE|in use)`)],
       [['--console-socket', taken], /taken\.sock.*EADDRINUSE/],
     ];
     // a few at a time: each is a tsx start-up on a shared machine
@@ -167,7 +167,7 @@ describe('micvop boot against real peers', () => {
         }),
       );
     }
-    // nothing started: the console socket of the run refused for its disk was never made
+    // nothing started: the console socket of the runs refused for their disk or port was never made
     expect(existsSync(sock)).toBe(false);
   }, 120_000);
 
