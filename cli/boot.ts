@@ -272,6 +272,12 @@ class Session {
       : `kill -USR1 ${process.pid} status, -USR2 boot offline cards, -INT shutdown`;
     this.err(`  ${keysHelp}${o.suspendAfterS !== undefined ? `; OSPM suspend at ${o.suspendAfterS} s, resume 2 s later` : ''}${o.crashAfterS !== undefined ? `; card panic at ${o.crashAfterS} s` : ''}`);
 
+    // a frame or typed bytes arriving: catch up now rather than at the next tick
+    for (const c of this.io) {
+      for (const b of [c.console, c.net]) {
+        if (b instanceof UdpNet || b instanceof UnixSocketConsole || b instanceof TerminalConsole) b.onArrival(() => this.wake());
+      }
+    }
     const startErrors = this.daemon.start();
     for (const e of startErrors) this.log(`daemon: ${e}`);
 

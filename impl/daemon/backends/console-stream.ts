@@ -19,14 +19,23 @@ export const EOF_LINGER_MS = 1000;
 /** the queue both variants share */
 class Queued {
   protected readonly input: Uint8Array[] = [];
+  private arrival: (() => void) | undefined;
   take(): Uint8Array | undefined {
     return this.input.shift();
+  }
+  /** `fn` runs when typed bytes arrive (a paced run catches up at once instead of at its next tick) */
+  onArrival(fn: () => void): void {
+    this.arrival = fn;
+  }
+  protected push(bytes: Uint8Array): void {
+    this.input.push(bytes);
+    this.arrival?.();
   }
 }
 
 /** the console on the terminal: bytes read from `input` go to the card, the card's output to `output` */
 export class TerminalConsole extends Queued implements ConsoleBackend {
-  private readonly onData = (b: Buffer | string): void => void this.input.push(bytesOf(b));
+  private readonly onData = (b: Buffer | string): void => this.push(bytesOf(b));
 
   constructor(
     private readonly inStream: NodeJS.ReadableStream = process.stdin,
@@ -93,7 +102,7 @@ export class UnixSocketConsole extends Queued implements ConsoleBackend {
     this.client?.destroy();
     this.client = s;
     this.clientDone = false;
-    s.on('data', (b: Buffer) => void this.input.push(bytesOf(b)));
+    s.on('data', (b: Buffer) => this.push(bytesOf(b)));
     s.on('error', () => undefined);
     // the client's EOF: what the card prints in the next second still reaches it, then our end
     // follows (a client gone for good shows nothing else: its reads fail only once written to)

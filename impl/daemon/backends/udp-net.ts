@@ -36,8 +36,17 @@ export class UdpNet implements NetBackend {
   ) {
     sock.on('message', (msg) => {
       if (this.queue.length >= this.maxQueued || msg.length > MAX_NET_PKT_SIZE) this.dropped++;
-      else this.queue.push(new Uint8Array(msg.buffer, msg.byteOffset, msg.length).slice());
+      else {
+        this.queue.push(new Uint8Array(msg.buffer, msg.byteOffset, msg.length).slice());
+        this.arrival?.();
+      }
     });
+  }
+
+  private arrival: (() => void) | undefined;
+  /** `fn` runs when a frame for the card arrives (a paced run catches up at once instead of at its next tick) */
+  onArrival(fn: () => void): void {
+    this.arrival = fn;
   }
 
   static open(opts: UdpNetOptions): Promise<UdpNet> {
