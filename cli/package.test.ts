@@ -34,7 +34,8 @@ afterAll(() => {
 
 const node = (args: string[]) => spawnSync(process.execPath, args, { cwd: project, encoding: 'utf8', timeout: 120_000 });
 
-describe('the packed package (issue 12 item 6)', () => {
+// each test spawns node or tsc: seconds alone, tens of seconds on a loaded two-core machine
+describe('the packed package (issue 12 item 6)', { timeout: 120_000 }, () => {
   test('plain node imports every entry point', () => {
     writeFileSync(
       join(project, 'entries.mjs'),
