@@ -123,6 +123,35 @@ describe('a DMA channel error in the middle of traffic', () => {
   });
 });
 
+describe('the card shell through the daemon', () => {
+  test('xd prints a sector in hex, flush reaches the store\'s flush; bad arguments get the usage', () => {
+    const w = world(true);
+    const bytes = new Uint8Array(512).map((_, i) => (i * 37 + 11) & 0xff);
+    w.disk.bytes.set(bytes, 2 * 512);
+    const text = (): string => new TextDecoder().decode(w.con.printed());
+    const answer = (line: string, until: RegExp): string => {
+      const before = text().length;
+      w.con.type(line);
+      expect(run(w.sys, w.d, () => until.test(text().slice(before)))).toBe(true);
+      return text().slice(before);
+    };
+    expect(run(w.sys, w.d, () => text() === 'mic0$ ')).toBe(true);
+    const xd = answer('xd 2\n', /\n01f0 [^\n]*\nmic0\$ $/);
+    const rows = xd.split('\n').slice(1, 33);
+    expect(rows).toHaveLength(32);
+    rows.forEach((r, i) => {
+      const hex = [...bytes.subarray(i * 16, i * 16 + 16)].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+      expect(r).toBe(`${(i * 16).toString(16).padStart(4, '0')}  ${hex}`);
+    });
+    expect(xd.startsWith('xd 2: ok\n')).toBe(true);
+    const flushes = w.disk.flushes;
+    expect(answer('flush\n', /flush: ok\nmic0\$ $/)).toBe('flush: ok\nmic0$ ');
+    expect(w.disk.flushes).toBe(flushes + 1);
+    expect(answer('xd two\n', /\$ $/)).toBe('usage: xd <sector>\nmic0$ ');
+    expect(answer('xd 99999\n', /\$ $/)).toBe('xd 99999: ioerr\nmic0$ ');
+  });
+});
+
 describe('the daemon across the card lifecycle (the lifecycle part of mpssd drives the card)', () => {
   const traffic = (w: ReturnType<typeof world>, n: number): void => {
     const data = pattern(512, n);
