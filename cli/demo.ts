@@ -3,6 +3,9 @@
  * printed is read back from the running system through its observers; nothing is canned.
  */
 import { parseArgs } from 'node:util';
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { reference } from '../properties/systems.ts';
 import type { Implementation, MicSystem } from '../model/contract.ts';
 import { deviceDesc, descSize, vqConfig, vqConfigOffset } from '../model/layout/device-page.ts';
@@ -71,8 +74,14 @@ function crossPcie(sys: MicSystem, impl: Implementation, say: (s: string) => voi
   return 'ok';
 }
 
-export async function demo(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, strict: true, options: { seed: { type: 'string' } } });
+/** the handful of properties the demo verifies: one per layer, a few seconds in all */
+export const DEMO_PROPERTIES = ['sim.sameSeedSameTrace', 'dma.traffic.exactlyOnce', 'ring.conservation', 'vop.copyDesc', 'lifecycle.exhaustive.cardSide', 'devices.blk', 'devices.lifecycle'];
+
+/** `verify` as the CLI runs it (main.ts passes it in, so the demo needs no loader of its own) */
+export type VerifyCommand = (argv: string[]) => Promise<number>;
+
+export async function demo(argv: string[], verifyCmd?: VerifyCommand): Promise<number> {
+  const { values } = parseArgs({ args: argv, strict: true, options: { seed: { type: 'string' }, 'report-dir': { type: 'string' }, 'no-verify': { type: 'boolean' } } });
   if (values.seed !== undefined && !/^\d+$/.test(values.seed)) throw new UsageError(`--seed must be a non-negative integer, got "${values.seed}"`);
   const seed = values.seed === undefined ? 1 : Number(values.seed);
   const impl = reference;
@@ -139,6 +148,14 @@ export async function demo(argv: string[]): Promise<number> {
     say(`  ${failed}`);
     return 1;
   }
-  say('\nnext: npx micvop boot (a card you can type at, with --disk FILE and --net-udp PORT), npx micvop verify (the suite as a CI gate), README.md');
-  return 0;
+  let verified = 0;
+  if (verifyCmd !== undefined && values['no-verify'] !== true) {
+    const dir = values['report-dir'] ?? join(tmpdir(), 'micvop-demo');
+    mkdirSync(dir, { recursive: true });
+    say(`\n▶ a short verify: ${DEMO_PROPERTIES.length} properties of the suite, quick tier, against the reference implementation`);
+    verified = await verifyCmd(['--only', DEMO_PROPERTIES.join(','), '--seed', String(seed), '--json', join(dir, 'report.json'), '--html', join(dir, 'report.html'), '--failures', dir]);
+    say(`the report: ${join(dir, 'report.html')} (one page, open it in a browser), ${join(dir, 'report.json')}`);
+  }
+  say('\nnext: npx micvop boot (a card you can type at, with --disk FILE and --net-udp PORT), npx micvop verify (the whole suite as a CI gate), README.md');
+  return verified === 0 ? 0 : 1;
 }

@@ -37,7 +37,7 @@ usage:
       re-run one property with the seed (and path) a failure printed
   micvop list [--json]
       list the properties with their claim and source
-  micvop demo [--seed N]
+  micvop demo [--seed N] [--report-dir DIR] [--no-verify]
       boot a reference system and narrate it: boot, OSPM suspend/resume, a card panic
       (what npm start runs)
   micvop boot [--cards N] [--console-socket PATH] [--disk FILE [--readonly]]
@@ -133,7 +133,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'list':
         return await list(rest);
       case 'demo':
-        return await (await import('./demo.ts')).demo(rest);
+        return await (await import('./demo.ts')).demo(rest, async (a) => (await import('./verify.ts')).verify(a, context));
       case 'boot':
         return await (await import('./boot.ts')).boot(rest);
       case 'models':
