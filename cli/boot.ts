@@ -239,7 +239,6 @@ class Session {
   private finished: ((code: number) => void) | undefined;
   private suspendState: 'pending' | 'suspended' | 'resumed' = 'pending';
   private crashed = false;
-  private steps = 0;
   private lagDroppedNs = 0;
   private keys: KeyReader | undefined;
   private readonly signals: [NodeJS.Signals, () => void][] = [];
@@ -390,12 +389,11 @@ class Session {
       const t0 = sched.now;
       const wanted = sched.runUntil(() => calls++ > 0 && wants(), { maxTimeNs: left, maxSteps: 4096 });
       const stepped = calls > 2 || sched.now !== t0;
-      this.steps += Math.max(0, calls - 2);
       if (!moved && !stepped && !wanted) break;
       if (!moved && !stepped && wanted && daemon.pump() === false) break;
       if (performance.now() - wallStart > TICK_BUDGET_MS) return;
     }
-    if (target > sched.now) this.steps += sched.runFor(target - sched.now, 100_000).steps;
+    if (target > sched.now) sched.runFor(target - sched.now, 100_000);
   }
 
   /** --suspend-after, --crash-after, and the resume after a suspend */
@@ -443,7 +441,8 @@ class Session {
     const sched = this.sys.scheduler;
     const ob = this.sys.observe;
     const wallS = (performance.now() - this.wall0) / 1000;
-    const lines = [`micvop boot: virtual ${sec(sched.now - this.virt0)} s, wall ${wallS.toFixed(3)} s, ${this.steps} scheduler steps, seed ${this.opts.seed}`];
+    const dropped = this.lagDroppedNs < 0 ? ` (${sec(-this.lagDroppedNs)} s of lag dropped: the host could not keep up)` : '';
+    const lines = [`micvop boot: virtual ${sec(sched.now - this.virt0)} s, wall ${wallS.toFixed(3)} s${dropped}, seed ${this.opts.seed}`];
     for (const c of this.io) {
       const s = this.sys.cardServices(c.card);
       lines.push(`mic${c.card}: state ${ob.state(c.card)}, shutdown_status ${ob.shutdownStatus(c.card)}, card ${ob.cardSide(c.card)}, address ${s.ip.address ?? '-'}`);
