@@ -241,6 +241,7 @@ class Session {
   private crashed = false;
   private lagDroppedNs = 0;
   private keys: KeyReader | undefined;
+  private rawMode = false;
   private readonly signals: [NodeJS.Signals, () => void][] = [];
 
   constructor(
@@ -266,7 +267,11 @@ class Session {
     for (const c of this.io) {
       this.err(`  mic${c.card}: console ${c.describe.console}; disk ${c.describe.block}; net ${c.describe.net}`);
     }
-    const keysHelp = stdin.isTTY
+    // the terminal is ours only when the card's console is on it: with --console-socket the CLI may
+    // well run in the background (`micvop boot --console-socket P &`), where setting raw mode or
+    // reading stdin would stop it (SIGTTOU / SIGTTIN); signals do the keys' work there
+    const keysOn = stdin.isTTY === true && this.opened.terminal !== undefined;
+    const keysHelp = keysOn
       ? 'Ctrl-T status, Ctrl-B boot offline cards, Ctrl-C shutdown'
       : `kill -USR1 ${process.pid} status, -USR2 boot offline cards, -INT shutdown`;
     this.err(`  ${keysHelp}${o.suspendAfterS !== undefined ? `; OSPM suspend at ${o.suspendAfterS} s, resume 2 s later` : ''}${o.crashAfterS !== undefined ? `; card panic at ${o.crashAfterS} s` : ''}`);
@@ -280,9 +285,8 @@ class Session {
     const startErrors = this.daemon.start();
     for (const e of startErrors) this.log(`daemon: ${e}`);
 
-    if (stdin.isTTY) {
-      // the card's console on this terminal: a line editor of ours; on a socket: keys only
-      const onCard = this.opened.terminal !== undefined;
+    if (keysOn) {
+      // the card's console on this terminal: a line editor of ours
       this.keys = new KeyReader(
         {
           echo: (b) => void this.streams.stdout.write(b),
@@ -298,7 +302,7 @@ class Session {
             this.status();
           },
         },
-        onCard,
+        true,
       );
       stdin.setRawMode(true);
       stdin.on('data', this.onKeys);
@@ -306,6 +310,7 @@ class Session {
     } else if (this.opened.terminal !== undefined) {
       stdin.on('data', this.onPiped);
     }
+    this.rawMode = keysOn;
     const on = (sig: NodeJS.Signals, fn: () => void): void => {
       process.on(sig, fn);
       this.signals.push([sig, fn]);
@@ -503,8 +508,8 @@ class Session {
     const { stdin } = this.streams;
     stdin.removeListener('data', this.onKeys);
     stdin.removeListener('data', this.onPiped);
-    if (stdin.isTTY) stdin.setRawMode(false);
-    stdin.pause();
+    if (this.rawMode) stdin.setRawMode(false);
+    if (this.rawMode || this.opened.terminal !== undefined) stdin.pause();
     this.status();
     this.daemon.stop();
     let flushed = true;
