@@ -5,6 +5,6 @@ export function dmaError(errno: DmaErrno, reason: DmaErrorReason, detail: string
   return { kind: 'dma-error', errno, reason, detail };
 }
 
-export function isDmaError(x: unknown): x is DmaError {
-  return typeof x === 'object' && x !== null && (x as { kind?: unknown }).kind === 'dma-error';
-}
+import { isDmaError } from '../../model/contract/guards.ts';
+
+export { isDmaError };

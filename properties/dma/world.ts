@@ -16,9 +16,9 @@ export const GiB = 2 ** 30;
 export const MiB = 2 ** 20;
 export const KiB = 1024;
 
-export function isDmaError(x: unknown): x is DmaError {
-  return typeof x === 'object' && x !== null && (x as { kind?: unknown }).kind === 'dma-error';
-}
+import { isDmaError } from '../../model/contract/guards.ts';
+
+export { isDmaError };
 
 export function buildWorld(impl: Implementation, choices: readonly number[], ringSize?: number, extra: DmaAttachOptions = {}): DmaWorld {
   const sched = impl.sim!.createScheduler({ seed: 1, choices: choicesFrom(choices), trace: false });

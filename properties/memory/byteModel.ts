@@ -8,9 +8,9 @@ import type { MemFault } from '../../model/contract.ts';
 
 export const PAGE = 4096;
 
-export function isFault(x: unknown): x is MemFault {
-  return typeof x === 'object' && x !== null && (x as { kind?: unknown }).kind === 'mem-fault';
-}
+import { isFault } from '../../model/contract/guards.ts';
+
+export { isFault };
 
 export function check(cond: boolean, msg: () => string): void {
   if (!cond) throw new Error(msg());

@@ -229,13 +229,9 @@ export interface World {
   readonly dev: DeviceRing;
 }
 
-export function isRingError(v: unknown): v is RingError {
-  return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'ring-error';
-}
+import { isRingError, isFault } from '../../model/contract/guards.ts';
 
-export function isFault(v: unknown): v is MemFault {
-  return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'mem-fault';
-}
+export { isRingError, isFault };
 
 export function createViews(impl: Implementation): Pick<World, 'hostRam' | 'cardRam' | 'cardView' | 'bar0'> {
   const M = impl.memory!;

@@ -6,7 +6,9 @@
  */
 import type { CardCompletion, CardVirtioDevice, CardVirtioError } from '../../../model/contract.ts';
 
-export const isError = (v: unknown): v is CardVirtioError => typeof v === 'object' && v !== null && 'kind' in v && (v as CardVirtioError).kind === 'card-virtio-error';
+import { isCardVirtioError as isError } from '../../../model/contract/guards.ts';
+
+export { isError };
 
 export const cardError = (reason: CardVirtioError['reason'], detail: string): CardVirtioError => ({ kind: 'card-virtio-error', reason, detail });
 

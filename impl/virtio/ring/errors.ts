@@ -38,13 +38,9 @@ export function ringError(code: RingErrorCode, detail: string, head?: number, fa
   };
 }
 
-export function isRingError(v: unknown): v is RingError {
-  return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'ring-error';
-}
+import { isRingError, isFault } from '../../../model/contract/guards.ts';
 
-export function isFault(v: unknown): v is MemFault {
-  return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'mem-fault';
-}
+export { isRingError, isFault };
 
 export function faultError(where: string, f: MemFault, head?: number): RingError {
   return ringError('mem-fault', `${where}: ${f.reason} at ${f.space}:0x${f.addr.toString(16)}+${f.len}`, head, f);
