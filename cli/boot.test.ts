@@ -17,7 +17,7 @@ import { KeyReader } from './boot-keys.ts';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(root, 'cli', 'bin.mjs');
 /** tsx start-up plus a boot on a loaded two-core machine */
-const READY_MS = 40_000;
+const READY_MS = 60_000;
 
 /** mke2fs, e2fsck and ip live in sbin, which a non-root PATH may lack */
 const ENV = { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin` };
