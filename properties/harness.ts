@@ -12,6 +12,7 @@ import { DEEP_FACTOR, DEFAULT_QUICK_RUNS, stableSeed, type RunConfig } from './c
 import { failingRunPlugin, instrument, type Instrumented } from './report/instrument.ts';
 import { callerFile, readableSteps, trimStack } from './report/readable.ts';
 import { failuresOf } from './report/failure-file.ts';
+import { JOURNAL_HEADER } from './journal.ts';
 
 export interface PropertyDef {
   /** stable dotted id, e.g. "memory.flat" */
@@ -146,7 +147,7 @@ export function formatFailure(r: PropertyResult): string {
     `property ${r.id} FAILED (seed ${r.seed}${r.path ? `, path ${r.path}` : ''}, after ${r.numRuns} runs)`,
     r.steps !== undefined && r.steps.length > 0 ? `counterexample, step by step:\n${r.steps.map((l) => `  ${truncate(l, 400)}`).join('\n')}` : '',
     r.counterexample !== undefined && !(r.steps !== undefined && r.steps.length > 0) ? `counterexample: ${truncate(r.counterexample, 4000)}` : '',
-    r.error ? `error: ${truncate(r.error, 4000)}` : '',
+    r.error ? `error: ${truncateKeepingJournal(r.error, 4000)}` : '',
     `replay: ${r.replay}`,
     `   or: MICVOP_SEED=${r.seed}${r.path ? ` MICVOP_PATH=${r.path}` : ''} npx vitest run --project properties -t '${r.id}'`,
   ]
@@ -156,6 +157,12 @@ export function formatFailure(r: PropertyResult): string {
 
 function truncate(s: string, n: number): string {
   return s.length > n ? `${s.slice(0, n)}… (${s.length - n} more characters)` : s;
+}
+
+/** a long violation keeps its last actions (properties/journal.ts): only the text before them is cut */
+function truncateKeepingJournal(s: string, n: number): string {
+  const at = s.indexOf(`\n${JOURNAL_HEADER}\n`);
+  return at < 0 ? truncate(s, n) : `${truncate(s.slice(0, at), n)}${s.slice(at)}`;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import { VIRTIO_ID_BLOCK, VIRTIO_ID_CONSOLE, VIRTIO_ID_NET } from '../../model/c
 import { VIRTIO_BLK_S_OK, VIRTIO_BLK_SECTOR_SIZE as SECTOR } from '../../model/layout/virtio-devices.ts';
 import { MPSSD_POLL_NS } from '../../model/constants/lifecycle.ts';
 import { defineProperty } from '../harness.ts';
+import { journaled, journalKinds } from '../journal.ts';
 import { linearizeDisk, type SectorOp } from './linearize.ts';
 import { DevWorld } from './world.ts';
 
@@ -49,6 +50,28 @@ const eventArb: fc.Arbitrary<Event> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'daemonRestart' as const }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('dmaError' as const), skip: fc.integer({ min: 0, max: 3 }) }) },
 );
+
+const TYPE_NAMES: Record<number, string> = { [VIRTIO_ID_NET]: 'net', [VIRTIO_ID_BLOCK]: 'block', [VIRTIO_ID_CONSOLE]: 'console' };
+
+function eventText(e: Event): string {
+  switch (e.kind) {
+    case 'traffic':
+      return `traffic: ${e.steps} steps, then ${e.frames} frame(s) each way and ${e.writes} block write(s)`;
+    case 'hotRemove':
+      return `hot-remove and re-add of the ${TYPE_NAMES[e.type] ?? e.type} device`;
+    case 'dmaError':
+      return `DMA descriptor error armed on ch 0 (skip ${e.skip})`;
+    default:
+      return e.kind;
+  }
+}
+
+/** the events and the final phases, with the traffic counts when each began */
+const lifecycleJournal = journalKinds({
+  event: ([toCard, cardGot, fromCard, hostGot, submitted, completed], e) =>
+    `${typeof e === 'string' ? e : eventText(e as Event)} | frames to card ${cardGot}/${toCard} received, from card ${hostGot}/${fromCard} received, block requests ${completed}/${submitted} completed`,
+});
+type LifecycleJournal = ReturnType<typeof lifecycleJournal>;
 
 function tagged(tag: number): Uint8Array {
   const b = new Uint8Array(SECTOR);
@@ -92,7 +115,7 @@ function same(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-function check(impl: Implementation, events: readonly Event[]): void {
+function check(impl: Implementation, events: readonly Event[], journal: LifecycleJournal): void {
   const w = new DevWorld(impl, { dma: true, sectors: SECTORS });
   const s = w.services;
   s.console.shell = false;
@@ -157,7 +180,10 @@ function check(impl: Implementation, events: readonly Event[]): void {
     s.blk.kick();
   };
 
+  const note = (e: Event | string): void => journal.recObj('event', e, toCard.length, cardGot.length, fromCard.length, w.net.fromCard.length, submitted.size, completed.size);
+
   for (const e of events) {
+    note(e);
     switch (e.kind) {
       case 'traffic': {
         // time first, then new traffic: what is queued now is still in flight when the next event hits
@@ -219,14 +245,17 @@ function check(impl: Implementation, events: readonly Event[]): void {
     }
   }
   w.sys.scheduler.faults.disarm('dma.ch0.descError');
+  note('recovery after the last event');
   recover('the last event');
   // and every run ends with a daemon restart: the devices must come back from that too
+  note('the final daemon restart');
   w.daemon.stop();
   const again = w.daemon.start();
   if (again.length > 0) throw new Error(`daemon restart at the end: ${again.join('; ')}`);
   recover('the final daemon restart');
 
   // fresh traffic after the last event arrives whole: console both ways, a frame both ways, a block write and read
+  note('fresh traffic after the last event');
   const marker = new TextEncoder().encode(`resume-${k}`);
   const typedAt = w.console.printed.length;
   const heard: number[] = [];
@@ -264,6 +293,7 @@ function check(impl: Implementation, events: readonly Event[]): void {
   if (!same(new Uint8Array(heard.slice(-marker.length)), marker)) throw new Error('the console bytes typed after the last event arrived damaged');
   if (took !== said.length || !same(new Uint8Array(w.console.printed.slice(-took)), said)) throw new Error('the console bytes the card wrote after the last event arrived damaged');
   // exactly once: each request the driver took was completed or detached, never both, none lost
+  note('the final checks');
   const detached = s.detached().blk;
   for (const id of detached) {
     if (!submitted.has(id)) throw new Error(`detached() names block request ${id}, which was never submitted`);
@@ -291,8 +321,8 @@ export const devicesLifecycle = defineProperty({
   requires: ['system', 'daemon'],
   runs: 30,
   build: (impl) =>
-    fc.property(fc.array(eventArb, { minLength: 1, maxLength: 8 }), (events) => {
-      check(impl, events);
+    fc.property(fc.array(eventArb, { minLength: 1, maxLength: 8 }), journaled(lifecycleJournal, (journal, events) => {
+      check(impl, events, journal);
       return true;
-    }),
+    })),
 });

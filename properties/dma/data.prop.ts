@@ -12,7 +12,8 @@
 import fc from 'fast-check';
 import { defineProperty } from '../harness.ts';
 import { interleaving } from '../choices.ts';
-import { assertCompletedExactly, opArb, runTraffic } from './traffic.ts';
+import { journaled } from '../journal.ts';
+import { assertCompletedExactly, dmaJournal, opArb, runTraffic } from './traffic.ts';
 
 export const dataExact = defineProperty({
   id: 'dma.traffic.dataExact',
@@ -22,9 +23,9 @@ export const dataExact = defineProperty({
   requires: ['sim', 'memory', 'pcie', 'dma'],
   runs: 80,
   build: (impl) =>
-    fc.property(fc.array(opArb(), { minLength: 1, maxLength: 30 }), interleaving(300), (ops, choices) => {
-      const run = runTraffic(impl, ops, choices);
+    fc.property(fc.array(opArb(), { minLength: 1, maxLength: 30 }), interleaving(300), journaled(dmaJournal, (journal, ops, choices) => {
+      const run = runTraffic(impl, ops, choices, { journal });
       assertCompletedExactly(run);
       return true;
-    }),
+    })),
 });

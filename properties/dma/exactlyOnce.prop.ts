@@ -10,7 +10,8 @@
 import fc from 'fast-check';
 import { defineProperty } from '../harness.ts';
 import { interleaving } from '../choices.ts';
-import { opArb, runTraffic } from './traffic.ts';
+import { journaled } from '../journal.ts';
+import { dmaJournal, opArb, runTraffic } from './traffic.ts';
 
 export const exactlyOnce = defineProperty({
   id: 'dma.traffic.exactlyOnce',
@@ -20,8 +21,8 @@ export const exactlyOnce = defineProperty({
   requires: ['sim', 'memory', 'pcie', 'dma'],
   runs: 80,
   build: (impl) =>
-    fc.property(fc.array(opArb(), { minLength: 1, maxLength: 30 }), interleaving(300), (ops, choices) => {
-      const run = runTraffic(impl, ops, choices);
+    fc.property(fc.array(opArb(), { minLength: 1, maxLength: 30 }), interleaving(300), journaled(dmaJournal, (journal, ops, choices) => {
+      const run = runTraffic(impl, ops, choices, { journal });
       if (run.problems.length > 0) throw new Error(run.problems.join('\n'));
       const seen = new Set<string>();
       const lastIndex = new Map<number, number>();
@@ -48,5 +49,5 @@ export const exactlyOnce = defineProperty({
         if (c.txStatus(next) !== 'error' || c.txStatus(0) !== 'error') throw new Error(`channel ${c.channel}: an unissued cookie reports a status other than error`);
       }
       return true;
-    }),
+    })),
 });

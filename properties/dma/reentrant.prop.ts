@@ -17,7 +17,8 @@
 import fc from 'fast-check';
 import { defineProperty } from '../harness.ts';
 import { interleaving } from '../choices.ts';
-import { applyToShadow, compareWithShadow, reentrantOpArb, runTraffic, type Submission } from './traffic.ts';
+import { journaled } from '../journal.ts';
+import { applyToShadow, compareWithShadow, dmaJournal, reentrantOpArb, runTraffic, type Submission } from './traffic.ts';
 import { clientOf } from './world.ts';
 import { channelOwner } from '../../model/constants/dma.ts';
 
@@ -37,8 +38,8 @@ export const reentrant = defineProperty({
   requires: ['sim', 'memory', 'pcie', 'dma'],
   runs: 60,
   build: (impl) =>
-    fc.property(fc.array(reentrantOpArb(), { minLength: 1, maxLength: 24 }), interleaving(300), (ops, choices) => {
-      const run = runTraffic(impl, ops, choices, { reentrant: MODE });
+    fc.property(fc.array(reentrantOpArb(), { minLength: 1, maxLength: 24 }), interleaving(300), journaled(dmaJournal, (journal, ops, choices) => {
+      const run = runTraffic(impl, ops, choices, { reentrant: MODE, journal });
       if (run.problems.length > 0) throw new Error(run.problems.join('\n'));
       const name = (s: Submission) => `${s.nested ? 'nested submission of op' : 'op'} ${s.index} (ch ${s.ch} cookie ${s.cookie})`;
       const noerror = new Map<number, number>();
@@ -70,5 +71,5 @@ export const reentrant = defineProperty({
       const diff = compareWithShadow(run);
       if (diff !== undefined) throw new Error(diff);
       return true;
-    }),
+    })),
 });

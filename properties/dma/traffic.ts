@@ -16,9 +16,30 @@
 import fc from 'fast-check';
 import type { DmaChan, DmaError, DmaResult, Implementation, SparseMemory } from '../../model/contract.ts';
 import { DMA_PREP_FENCE, DMA_PREP_INTERRUPT, MIC_DMA_NUM_CHAN, channelOwner } from '../../model/constants/dma.ts';
+import { journalKinds } from '../journal.ts';
 import { GiB, KiB, MiB, buildWorld, isDmaError, request, type DmaWorld } from './world.ts';
 
 export type Dir = 'h2c' | 'c2h' | 'c2c' | 'h2h';
+
+const flagNames = (f: number): string =>
+  [f & DMA_PREP_FENCE ? 'FENCE' : '', f & DMA_PREP_INTERRUPT ? 'INTERRUPT' : ''].filter((x) => x !== '').join('|') || 'none';
+const from = (nested: number): string => (nested ? 'nested submission of op' : 'op');
+
+/** the actions of a traffic run on the channels, with the ops and cookies they acted on */
+export const dmaJournal = journalKinds({
+  prep: ([i, ch, len, size, skew, flags], dir) =>
+    `op ${i}: ch ${ch} prepares ${String(dir)} ${len} bytes${size !== len || skew !== 0 ? ` (asked ${size} at skew ${skew}, rounded to 64)` : ''}, flags ${flagNames(flags)}`,
+  refused: ([i, ch], reason) => `op ${i}: ch ${ch} refuses the prep: ${String(reason)}`,
+  submit: ([i, ch, cookie, nested]) => `${from(nested)} ${i}: ch ${ch} submit → ${cookie < 0 ? 'refused' : `cookie ${cookie}`}`,
+  issue: ([ch]) => `ch ${ch} issues pending work`,
+  steps: ([n]) => `up to ${n} scheduler steps`,
+  callback: ([i, ch, cookie, nested], res) => `${from(nested)} ${i}: ch ${ch} cookie ${cookie} callback (${String(res)})`,
+  poll: ([ch, cookie, by], status) => `callback of cookie ${by} polls ch ${ch} cookie ${cookie}: ${String(status)}`,
+  terminate: ([ch, by, release], outcome) => `callback of cookie ${by} terminates ch ${ch} with ${release ? 'release()' : 'beginRelease()'}: ${String(outcome)}`,
+  request: ([ch, life]) => `ch ${ch} requested again (life ${life})`,
+  finish: () => 'finish: issue everything, run until idle, poll every cookie',
+});
+export type DmaJournal = ReturnType<typeof dmaJournal>;
 
 export interface TrafficOp {
   readonly ch: number;
@@ -106,6 +127,7 @@ export interface TrafficRun {
   readonly terminations: number[];
   /** re-entrant runs: per channel, how many times it was requested again after a termination */
   readonly lives: number[];
+  readonly journal: DmaJournal;
 }
 
 const align = (n: number, a: number): number => Math.floor(n / a) * a;
@@ -162,6 +184,8 @@ export interface TrafficOptions {
    * callback ran and terminates with beginRelease() only.
    */
   readonly reentrant?: 'full' | 'no-nested-cleanup';
+  /** gets every action of the run (a property shows the last ones on a violation) */
+  readonly journal?: DmaJournal;
 }
 
 /** card physical address of a range: card GDDR as is, host memory through the SMPT */
@@ -180,8 +204,14 @@ export function runTraffic(impl: Implementation, ops: readonly TrafficOp[], choi
   const cardShadow = impl.memory!.createSparseMemory(card.cardMemory.size, 'card.shadow');
   const chans: DmaChan[] = [];
   for (let n = 0; n < MIC_DMA_NUM_CHAN; n++) chans.push(request(world, n));
-  const run: TrafficRun = { world, chans, subs: [], callOrder: [], problems: [], hostShadow, cardShadow, terminations: chans.map(() => 0), lives: chans.map(() => 0) };
+  const journal = opts.journal ?? dmaJournal();
+  const run: TrafficRun = { world, chans, subs: [], callOrder: [], problems: [], hostShadow, cardShadow, terminations: chans.map(() => 0), lives: chans.map(() => 0), journal };
   const placer = new Placer();
+  /** a violation seen while running: the journal keeps the steps that led to the first one */
+  const problem = (m: string): void => {
+    journal.freeze();
+    run.problems.push(m);
+  };
   const re = opts.reentrant !== undefined ? reentrancy(run, placer, opts.reentrant === 'full') : undefined;
 
   ops.forEach((op, i) => {
@@ -194,6 +224,7 @@ export function runTraffic(impl: Implementation, ops: readonly TrafficOp[], choi
     const unaligned = op.size % 64 !== 0 || op.skew !== 0;
     // the aligned transfer that carries the request: [src0, src0+len0) covers the requested bytes
     const len0 = alignUpTo(op.skew + op.size, 64);
+    journal.recObj('prep', dir, i, op.ch, len0, op.size, op.skew, op.flags);
     const srcBase = placer.place(srcHost, len0, op.cross);
     const dstBase = placer.place(dstHost, len0, op.cross === 'smpt' ? 'none' : op.cross);
     const bytes = pattern(i, len0);
@@ -207,15 +238,16 @@ export function runTraffic(impl: Implementation, ops: readonly TrafficOp[], choi
       const r = chan.prepMemcpy(dst + op.skew, src + op.skew, op.size, op.flags);
       const halted = isDmaError(r) && (r.reason === 'channel-halted' || (re !== undefined && re.terminated(r)));
       if (!halted && (!isDmaError(r) || r.errno !== 'EINVAL' || r.reason !== 'unaligned')) {
-        run.problems.push(`op ${i}: unaligned prepMemcpy(len ${op.size}, skew ${op.skew}) was not refused with EINVAL/unaligned: ${isDmaError(r) ? r.reason : 'accepted'}`);
+        problem(`op ${i}: unaligned prepMemcpy(len ${op.size}, skew ${op.skew}) was not refused with EINVAL/unaligned: ${isDmaError(r) ? r.reason : 'accepted'}`);
         if (!isDmaError(r)) r.submit();
       }
-      if (world.dma.engine.regs(op.ch).dhpr !== before) run.problems.push(`op ${i}: a refused prep wrote DHPR`);
+      if (world.dma.engine.regs(op.ch).dhpr !== before) problem(`op ${i}: a refused prep wrote DHPR`);
     }
     const tx = chan.prepMemcpy(dst, src, len0, op.flags);
     if (isDmaError(tx)) {
+      journal.recObj('refused', tx.reason, i, op.ch);
       // halted channels refuse with EIO; anything else is a failure of the API
-      if (tx.reason !== 'channel-halted' && !(re !== undefined && re.terminated(tx))) run.problems.push(`op ${i}: prepMemcpy refused: ${tx.errno} ${tx.reason} ${tx.detail}`);
+      if (tx.reason !== 'channel-halted' && !(re !== undefined && re.terminated(tx))) problem(`op ${i}: prepMemcpy refused: ${tx.errno} ${tx.reason} ${tx.detail}`);
     } else {
       const sub: Submission = { index: i, ch: op.ch, cookie: 0, dst: { host: dstHost, addr: dstBase }, src: { host: srcHost, addr: srcBase }, len: len0, calls: [], life: run.lives[op.ch]! };
       const dstMem = dstHost ? platform.hostMemory : card.cardMemory;
@@ -223,26 +255,33 @@ export function runTraffic(impl: Implementation, ops: readonly TrafficOp[], choi
       tx.callback = (res) => {
         sub.calls.push(res);
         run.callOrder.push(sub);
+        journal.recObj('callback', res, i, op.ch, sub.cookie, 0);
         // a completion callback means the data has landed (the cleanup ran past the last slot)
         if (res === 'noerror' && dstMem.firstDifference(dstBase, srcMem, srcBase, len0) !== -1) {
-          run.problems.push(`op ${i}: completion callback ran before the destination held the source bytes`);
+          problem(`op ${i}: completion callback ran before the destination held the source bytes`);
         }
         re?.callback(sub, res, op.reenter, 0);
       };
       const c = tx.submit();
-      if (isDmaError(c)) run.problems.push(`op ${i}: submit refused: ${c.detail}`);
+      journal.rec('submit', i, op.ch, isDmaError(c) ? -1 : c, 0);
+      if (isDmaError(c)) problem(`op ${i}: submit refused: ${c.detail}`);
       else {
         sub.cookie = c;
         run.subs.push(sub);
       }
-      if (op.issue) chan.issuePending();
+      if (op.issue) {
+        journal.rec('issue', op.ch);
+        chan.issuePending();
+      }
     }
+    journal.rec('steps', op.steps);
     if (re) re.steps(op.steps);
     else for (let s = 0; s < op.steps; s++) if (sched.step() === 'idle') break;
     opts.afterOp?.(run, i);
   });
 
   if (opts.finish !== false) {
+    journal.rec('finish');
     if (re) re.finish();
     else finish(run);
   }
@@ -255,13 +294,14 @@ export function runTraffic(impl: Implementation, ops: readonly TrafficOp[], choi
  * complete, nothing completes on a released channel).
  */
 function reentrancy(run: TrafficRun, placer: Placer, nestedCleanup: boolean) {
-  const { world } = run;
+  const { world, journal } = run;
   const { platform, sched } = world;
   const card = platform.cards[0]!;
   /** our own scheduler calls in progress: callbacks then run inside scheduler events */
   let inSched = 0;
   let inRelease = false;
   const problem = (m: string): void => {
+    journal.freeze();
     if (run.problems.length < 20) run.problems.push(m);
   };
   const terminated = (e: DmaError): boolean => e.reason === 'draining' || e.reason === 'not-set-up';
@@ -274,6 +314,7 @@ function reentrancy(run: TrafficRun, placer: Placer, nestedCleanup: boolean) {
     const again = request(world, ch);
     (run.chans as DmaChan[])[ch] = again;
     run.lives[ch]!++;
+    journal.rec('request', ch, run.lives[ch]!);
     return again;
   };
 
@@ -297,11 +338,13 @@ function reentrancy(run: TrafficRun, placer: Placer, nestedCleanup: boolean) {
     tx.callback = (res) => {
       sub.calls.push(res);
       run.callOrder.push(sub);
+      journal.recObj('callback', res, sub.index, sub.ch, sub.cookie, 1);
       if (res === 'noerror' && card.cardMemory.firstDifference(dstBase, srcMem, srcBase, len) !== -1) problem(`${who(sub)}: completion callback ran before the destination held the source bytes`);
       // one level further: nested submissions poll (bounded recursion)
       callback(sub, res, depth < 1 ? { act: 'poll', k } : undefined, depth + 1);
     };
     const c = tx.submit();
+    journal.rec('submit', parent.index, parent.ch, isDmaError(c) ? -1 : c, 1);
     if (isDmaError(c)) {
       problem(`${who(parent)}: submit from its callback refused: ${c.detail}`);
       return;
@@ -331,22 +374,26 @@ function reentrancy(run: TrafficRun, placer: Placer, nestedCleanup: boolean) {
         const mine = run.subs.filter((s) => s.ch === sub.ch && s.life === sub.life && (nestedCleanup || s.calls.length > 0));
         const s = mine[act.k % mine.length]!;
         const st = chan.txStatus(s.cookie);
+        journal.recObj('poll', st, sub.ch, s.cookie, sub.cookie);
         // a cookie whose callback already ran with noerror stays complete; a complete one has had (or is in) its callback
         if (s.calls.length > 0 && s.calls[0] === 'noerror' && st !== 'complete') problem(`${who(sub)}: polls ${who(s)}, whose callback ran, and gets ${st}`);
         if (st === 'complete' && s.calls.length === 0) problem(`${who(sub)}: polls ${who(s)}: complete, but its callback has not run`);
         break;
       }
       case 'issue':
+        journal.rec('issue', sub.ch);
         chan.issuePending();
         break;
       case 'terminate': {
         let e: DmaError | undefined;
-        if (nestedCleanup && inSched === 0 && !inRelease) {
+        const release = nestedCleanup && inSched === 0 && !inRelease;
+        if (release) {
           // outside scheduler events the whole teardown may wait (it runs the scheduler)
           inRelease = true;
           e = chan.release();
           inRelease = false;
         } else e = chan.beginRelease();
+        journal.recObj('terminate', e === undefined ? 'accepted' : e.reason, sub.ch, sub.cookie, release ? 1 : 0);
         if (e === undefined) run.terminations[sub.ch]!++;
         else if (!terminated(e) && e.reason !== 'no-slots') problem(`${who(sub)}: terminating its channel from the callback refused: ${e.errno} ${e.reason} ${e.detail}`);
         break;

@@ -21,6 +21,7 @@ import fc from 'fast-check';
 import type { MicSystem } from '../../model/contract.ts';
 import { defineProperty } from '../harness.ts';
 import { choicesFrom, interleaving } from '../choices.ts';
+import { journaled, journalKinds } from '../journal.ts';
 import { BAD_FILES, firmwareFiles } from '../../fixtures/images/card-os.ts';
 import { BAR4, APICICR_SEND, SPAD_INDEX } from '../../model/layout/sbox.ts';
 import { bootParam } from '../../model/layout/device-page.ts';
@@ -101,6 +102,21 @@ const spad2Of = (sys: MicSystem): number => {
 
 const showHostile = (h: Hostile): string => JSON.stringify(h);
 
+/** where a raw device-page byte lands: a bootparam field by name, else its offset */
+function rawTarget(h: Hostile): string {
+  if (h.kind !== 'raw' || h.action.kind !== 'dpByte') return '';
+  const at = h.action.offset;
+  const f = bootParam.list.find((x) => at >= x.offset && at < x.offset + x.size);
+  return f === undefined ? ` (device page byte ${at}, past the bootparam)` : ` (bootparam ${f.name}${at > f.offset ? `+${at - f.offset}` : ''})`;
+}
+
+/** the lifecycle commands and the hostile card's actions, in the order the host saw them */
+const hostileJournal = journalKinds({
+  op: ([raw], op) => `host: ${showOp(op as Op)}${raw ? ' (a raw card write lands in the middle)' : ''}`,
+  hostile: (_n, h) => `card: ${showHostile(h as Hostile)}${rawTarget(h as Hostile)}`,
+  raw: ([delay], h) => `card's raw write lands ${delay} step(s) in: ${showHostile(h as Hostile)}${rawTarget(h as Hostile)}`,
+});
+
 export const lifecycleHostileCard = defineProperty({
   id: 'lifecycle.hostileCard',
   claim: 'a malicious card (SPAD2, bootparam, ctrl fields, doorbells) never makes the host throw, loop, ring an invalid doorbell, touch BAR0 outside the granted ranges or leave the modelled states',
@@ -113,7 +129,7 @@ export const lifecycleHostileCard = defineProperty({
       fc.constantFrom(256 * MIB, 4096 * MIB),
       fc.array(stepArb, { minLength: 1, maxLength: 20 }),
       interleaving(100),
-      (cardMemoryBytes, steps: Step[], choices) => {
+      journaled(hostileJournal, (journal, cardMemoryBytes, steps: Step[], choices) => {
         const files = { ...firmwareFiles(), [TIGHT_IMAGE]: tightImage() };
         const sys = impl.system!.createSystem({ daemon: true, choices: choicesFrom(choices), firmware: files, cardMemoryBytes, trace: false });
         // BAR0 decodes a power of two ≥ card memory (pcie contract): both sizes here are powers of two
@@ -131,6 +147,7 @@ export const lifecycleHostileCard = defineProperty({
         };
 
         const runOp = (op: Op): void => {
+          journal.recObj('op', op, pendingRaw !== undefined ? 1 : 0);
           const want = tracked ? model.command(opEvent(op)) : undefined;
           const raw = pendingRaw;
           pendingRaw = undefined;
@@ -138,6 +155,7 @@ export const lifecycleHostileCard = defineProperty({
           const got = resultText(applyOp(sys, op));
           if (raw !== undefined) {
             for (let n = 0; n < raw.delay && sys.scheduler.pending() > 0; n++) sys.scheduler.step();
+            journal.recObj('raw', raw, raw.delay);
             actRaw(raw);
           }
           const where = `${showOp(op)}${raw !== undefined ? ` with ${showHostile(raw)}` : ''}`;
@@ -160,6 +178,7 @@ export const lifecycleHostileCard = defineProperty({
         };
 
         const probe = (h: Hostile): void => {
+          journal.recObj('hostile', h);
           const where = showHostile(h);
           const before = { state: observe.state(0), status: observe.shutdownStatus(0) };
           switch (h.kind) {
@@ -271,6 +290,7 @@ export const lifecycleHostileCard = defineProperty({
               // two raw writes in a row: the first one lands now
               if (pendingRaw !== undefined) {
                 tracked = false;
+                journal.recObj('raw', pendingRaw, 0);
                 actRaw(pendingRaw);
                 watch.settle(showHostile(pendingRaw));
               }
@@ -288,9 +308,10 @@ export const lifecycleHostileCard = defineProperty({
         }
         if (pendingRaw !== undefined) {
           tracked = false;
+          journal.recObj('raw', pendingRaw, 0);
           actRaw(pendingRaw);
           watch.settle(showHostile(pendingRaw));
         }
-      },
+      }),
     ),
 });

@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const FOREIGN_FRAME = /node_modules[\\/]|\(node:|at node:|\bnode:internal\b|<anonymous>\)?$|\(native\)$/;
-/** the harness and the command line call every property: their frames say nothing about the failure */
-const RUNNER_FILES = ['properties/harness.ts', 'properties/report/', 'properties/vitest.ts', 'cli/'].map((f) => join(PACKAGE_ROOT, f));
+/** the harness, the journal and the command line call every property: their frames say nothing about the failure */
+const RUNNER_FILES = ['properties/harness.ts', 'properties/journal.ts', 'properties/report/', 'properties/vitest.ts', 'cli/'].map((f) => join(PACKAGE_ROOT, f));
 const isRunnerFrame = (line: string): boolean => RUNNER_FILES.some((f) => line.includes(f));
 
 /** a frame's file path made relative to the package root ("properties/ring/hostile.prop.ts:12:3") */

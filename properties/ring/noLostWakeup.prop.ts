@@ -16,6 +16,7 @@ import { VRING_AVAIL_F_NO_INTERRUPT, VRING_USED_F_NO_NOTIFY } from '../../model/
 import { vringAvail, vringUsed, availUsedEventOffset, usedAvailEventOffset } from '../../model/layout/vring.ts';
 import { defineProperty } from '../harness.ts';
 import { choicesFrom, interleaving } from '../choices.ts';
+import { journalKinds, type Journal } from '../journal.ts';
 import { buildWorld, CARD_BUF, isRingError, u16 } from './world.ts';
 import { queueSize, startIdx } from './traffic.ts';
 
@@ -37,10 +38,28 @@ const wakeInput: fc.Arbitrary<WakeInput> = fc.record({
   choices: interleaving(400),
 });
 
+const yes = (b: number): string => (b ? 'yes' : 'no');
+/** what a side asked of the other when a decision was taken: the event index or the flags word */
+const asked = (v: number, eventIdx: number, what: string): string => (eventIdx ? `${what}_event ${v}` : `flags 0x${v.toString(16)}`);
+
+/** the two sides' actions: kick and interrupt decisions with the indices and requests they were taken on */
+const wakeJournal = journalKinds({
+  add: ([token, head]) => `driver adds token ${token} → head ${head}`,
+  kick: ([kick, rule, oldIdx, newIdx, req, ev]) => `driver kick decision ${yes(kick)} (rule ${yes(rule)}), avail idx ${oldIdx} → ${newIdx}, device asked ${asked(req, ev, 'avail')}`,
+  irqWake: () => 'driver woken by an interrupt: disables callbacks, reaps',
+  reap: ([head, lastUsed]) => (head < 0 ? `driver finds no used entry (last used idx ${lastUsed})` : `driver reaps head ${head} (last used idx ${lastUsed})`),
+  enableCallbacks: ([ok, lastUsed]) => `driver re-enables callbacks at used idx ${lastUsed}: ${ok ? 'nothing new, sleeps' : 'more came, reaps again'}`,
+  kickWake: () => 'device woken by a kick: disables notifications, fetches',
+  pop: ([head, lastAvail]) => (head < 0 ? `device finds nothing new (last avail idx ${lastAvail})` : `device fetches head ${head} (last avail idx ${lastAvail})`),
+  push: ([head, irq, rule, oldIdx, newIdx, req, ev]) => `device pushes head ${head}, interrupt decision ${yes(irq)} (rule ${yes(rule)}), used idx ${oldIdx} → ${newIdx}, driver asked ${asked(req, ev, 'used')}`,
+  enableNotify: ([ok, lastAvail]) => `device re-enables notifications at avail idx ${lastAvail}: ${ok ? 'more came, fetches again' : 'nothing new, sleeps'}`,
+});
+type WakeJournal = ReturnType<typeof wakeJournal>;
+
 /** "does [old, new) mod 2^16 contain event?" — the event-index rule read as a window of indices */
 const crosses = (event: number, oldIdx: number, newIdx: number): boolean => u16(event - oldIdx) < u16(newIdx - oldIdx);
 
-function run(impl: Implementation, input: WakeInput): string | undefined {
+function run(impl: Implementation, input: WakeInput, journal: WakeJournal): string | undefined {
   const w = buildWorld(impl, { num: input.num, eventIdx: input.eventIdx, indirect: false, startIdx: input.startIdx, pins: input.pins });
   const { drv, dev, hostRam, cardRam } = w;
   const choice = choicesFrom(input.choices);
@@ -90,9 +109,11 @@ function run(impl: Implementation, input: WakeInput): string | undefined {
   const seg = [{ addr: CARD_BUF, len: 8 }];
   const none: never[] = [];
 
+  const ev = input.eventIdx ? 1 : 0;
   const driverAdd = (): string | undefined => {
     const h = drv.add(none, seg, added);
     if (isRingError(h)) return `driver add failed: ${h.code} ${h.detail}`;
+    journal.rec('add', added, h);
     added++;
     unkicked++;
     return undefined;
@@ -101,8 +122,10 @@ function run(impl: Implementation, input: WakeInput): string | undefined {
   const driverKick = (): string | undefined => {
     const newIdx = u16(lastKickIdx + unkicked);
     // the device's request, read before the driver decides (the device does not run meanwhile)
-    const expect = input.eventIdx ? crosses(rd16(cardRam, availEvent), lastKickIdx, newIdx) : (rd16(cardRam, usedFlags) & VRING_USED_F_NO_NOTIFY) === 0;
+    const req = rd16(cardRam, input.eventIdx ? availEvent : usedFlags);
+    const expect = input.eventIdx ? crosses(req, lastKickIdx, newIdx) : (req & VRING_USED_F_NO_NOTIFY) === 0;
     const kick = drv.kickPrepare();
+    journal.rec('kick', kick ? 1 : 0, expect ? 1 : 0, lastKickIdx, newIdx, req, ev);
     if (kick !== expect) return `kick decision ${kick}, rule says ${expect} (event idx ${input.eventIdx}, old ${lastKickIdx}, new ${newIdx})`;
     lastKickIdx = newIdx;
     unkicked = 0;
@@ -115,6 +138,7 @@ function run(impl: Implementation, input: WakeInput): string | undefined {
   const driverStep = (): string | undefined => {
     if (driver === 'asleep') {
       irqPending = false;
+      journal.rec('irqWake');
       drv.disableCallbacks();
       driver = 'reaping';
       return driverAsked(true);
@@ -122,11 +146,14 @@ function run(impl: Implementation, input: WakeInput): string | undefined {
     if (driver === 'reaping') {
       const r = drv.reap(out);
       if (isRingError(r)) return `driver reap failed: ${r.code} ${r.detail}`;
+      journal.rec('reap', r ? out.head : -1, drv.lastUsedIdx);
       if (r) reaped++;
       else driver = 'enabling';
       return undefined;
     }
-    if (drv.enableCallbacks()) {
+    const sleeps = drv.enableCallbacks();
+    journal.rec('enableCallbacks', sleeps ? 1 : 0, drv.lastUsedIdx);
+    if (sleeps) {
       driver = 'asleep';
       return driverAsked(false);
     }
@@ -139,6 +166,7 @@ function run(impl: Implementation, input: WakeInput): string | undefined {
   const deviceStep = (): string | undefined => {
     if (device === 'asleep') {
       kickPending = false;
+      journal.rec('kickWake');
       dev.disableNotify();
       device = 'running';
       return deviceAsked(true);
@@ -146,6 +174,7 @@ function run(impl: Implementation, input: WakeInput): string | undefined {
     if (device === 'running') {
       const r = dev.pop(chain);
       if (isRingError(r)) return `device pop failed: ${r.code} ${r.detail}`;
+      journal.rec('pop', r ? chain.head : -1, dev.lastAvailIdx);
       if (!r) {
         device = 'enabling';
         return undefined;
@@ -153,14 +182,18 @@ function run(impl: Implementation, input: WakeInput): string | undefined {
       const e = dev.push(chain.head, 0);
       if (e) return `device push failed: ${e.code}`;
       const newUsed = dev.usedIdx;
-      const expect = input.eventIdx ? crosses(rd16(hostRam, usedEvent), lastIrqUsed, newUsed) : (rd16(hostRam, availFlags) & VRING_AVAIL_F_NO_INTERRUPT) === 0;
+      const req = rd16(hostRam, input.eventIdx ? usedEvent : availFlags);
+      const expect = input.eventIdx ? crosses(req, lastIrqUsed, newUsed) : (req & VRING_AVAIL_F_NO_INTERRUPT) === 0;
       const irq = dev.needNotify();
+      journal.rec('push', chain.head, irq ? 1 : 0, expect ? 1 : 0, lastIrqUsed, newUsed, req, ev);
       if (irq !== expect) return `interrupt decision ${irq}, rule says ${expect} (event idx ${input.eventIdx}, old ${lastIrqUsed}, new ${newUsed})`;
       lastIrqUsed = newUsed;
       if (irq) irqPending = true;
       return undefined;
     }
-    if (dev.enableNotify()) {
+    const more = dev.enableNotify();
+    journal.rec('enableNotify', more ? 1 : 0, dev.lastAvailIdx);
+    if (more) {
       dev.disableNotify();
       device = 'running';
       return undefined;
@@ -195,8 +228,9 @@ export const noLostWakeup = defineProperty({
   runs: 300,
   build: (impl) =>
     fc.property(wakeInput, (input) => {
-      const e = run(impl, input);
-      if (e) throw new Error(e);
+      const journal = wakeJournal();
+      const e = journal.guard(() => run(impl, input, journal));
+      if (e) throw journal.error(e);
       return true;
     }),
 });

@@ -21,6 +21,7 @@ import fc from 'fast-check';
 import type { Chain, Implementation, UsedOut } from '../../model/contract.ts';
 import { defineProperty } from '../harness.ts';
 import { choicesFrom, interleaving } from '../choices.ts';
+import { journalKinds } from '../journal.ts';
 import { buildWorld, CARD_BUF, isRingError, type World } from './world.ts';
 import { queueSize, startIdx } from './traffic.ts';
 
@@ -70,7 +71,23 @@ interface Token {
   end: 'out' | 'completed' | 'detached';
 }
 
-function run(impl: Implementation, x: ReentrantInput): string | undefined {
+/** the driver's, its callbacks' and the device's actions, with the heads and tokens they acted on */
+const reentrantJournal = journalKinds({
+  add: ([token, head, descs, gen]) => (head < 0 ? `add of token ${token} (${descs} buffers) refused` : `driver adds token ${token} → head ${head} (${descs} buffer(s), ring ${gen})`),
+  kick: ([kick]) => `driver kicks: ${kick ? 'notifies' : 'suppressed'}`,
+  reset: ([gen, back]) => `device reset from a callback: ${back} token(s) detached, ring ${gen} → ${gen + 1}`,
+  reap: ([head, token, len, depth]) => (head === -2 ? `driver reap fails (ring error, depth ${depth})` : head < 0 ? `driver finds no used entry (depth ${depth})` : `driver reaps head ${head}, token ${token}, len ${len} (depth ${depth})`),
+  callback: ([token, depth], act) => `callback of token ${token} (depth ${depth}) does ${String(act)}`,
+  irqWake: () => 'driver woken by an interrupt: disables callbacks',
+  enableCallbacks: ([ok]) => `driver re-enables callbacks: ${ok ? 'sleeps' : 'more came, reaps again'}`,
+  kickWake: () => 'device woken by a kick: disables notifications',
+  pop: ([head, token]) => (head < 0 ? 'device finds nothing new' : `device fetches head ${head} (token ${token})`),
+  push: ([head, token, len, irq]) => `device pushes head ${head} (token ${token}), len ${len}, interrupt ${irq ? 'sent' : 'suppressed'}`,
+  enableNotify: ([more]) => `device re-enables notifications: ${more ? 'more came, fetches again' : 'sleeps'}`,
+});
+type ReentrantJournal = ReturnType<typeof reentrantJournal>;
+
+function run(impl: Implementation, x: ReentrantInput, journal: ReentrantJournal): string | undefined {
   const choice = choicesFrom(x.choices);
   const cfg = { num: x.num, eventIdx: x.eventIdx, indirect: false, startIdx: x.startIdx, pins: x.pins };
   let w: World = buildWorld(impl, cfg);
@@ -89,6 +106,7 @@ function run(impl: Implementation, x: ReentrantInput): string | undefined {
   const out: UsedOut = { head: 0, len: 0, token: 0 };
   let failure: string | undefined;
   const fail = (m: string): void => {
+    journal.freeze();
     failure ??= m;
   };
   const outNow = (): Token[] => tokens.filter((t) => t.gen === gen && t.end === 'out');
@@ -102,6 +120,7 @@ function run(impl: Implementation, x: ReentrantInput): string | undefined {
     const token = added;
     const bufs = Array.from({ length: descs }, (_, k) => ({ addr: CARD_BUF + token * 64 + k * 16, len: 8 }));
     const h = w.drv.add([], bufs, token);
+    journal.rec('add', token, isRingError(h) ? -1 : h, descs, gen);
     if (isRingError(h)) return fail(`add of token ${token} (${descs} buffers, ${w.drv.numFree} free) failed: ${h.code} ${h.detail}`);
     if (byHead.has(h)) return fail(`add of token ${token} got head ${h}, still out with token ${byHead.get(h)!.token}`);
     const t: Token = { token, gen, descs, head: h, pushed: -1, end: 'out' };
@@ -112,7 +131,9 @@ function run(impl: Implementation, x: ReentrantInput): string | undefined {
   };
 
   const kick = (): void => {
-    if (w.drv.kickPrepare()) kickPending = true;
+    const k = w.drv.kickPrepare();
+    journal.rec('kick', k ? 1 : 0);
+    if (k) kickPending = true;
     unkicked = 0;
   };
 
@@ -129,6 +150,7 @@ function run(impl: Implementation, x: ReentrantInput): string | undefined {
       back.add(t);
       rec.end = 'detached';
     }
+    journal.rec('reset', gen, back.size);
     const lost = outNow();
     if (lost.length > 0) return fail(`after the reset, detachUnused did not give back tokens ${lost.map((t) => `${t.token} (${t.pushed >= 0 ? 'completed, not yet reaped' : 'not completed'})`).join(', ')}: neither completed nor detached`);
     if (w.drv.inFlight !== 0 || w.drv.numFree !== x.num) return fail(`after detaching everything: inFlight ${w.drv.inFlight}, numFree ${w.drv.numFree} of ${x.num}`);
@@ -149,6 +171,8 @@ function run(impl: Implementation, x: ReentrantInput): string | undefined {
   const reapOne = (depth: number): boolean => {
     const myGen = gen;
     const r = w.drv.reap(out);
+    if (isRingError(r) || !r) journal.rec('reap', r ? -2 : -1, 0, 0, depth);
+    else journal.rec('reap', out.head, out.token, out.len, depth);
     if (isRingError(r)) {
       fail(`reap failed on an honest device: ${r.code} ${r.detail}`);
       return false;
@@ -177,6 +201,7 @@ function run(impl: Implementation, x: ReentrantInput): string | undefined {
     if (w.drv.numFree !== x.num - descs) fail(`in token ${t.token}'s callback numFree is ${w.drv.numFree}, ${x.num - descs} descriptors are free`);
     if (failure !== undefined) return;
     const act = x.acts[calls++ % x.acts.length]!;
+    journal.recObj('callback', act, t.token, depth);
     switch (act) {
       case 'none':
         return;
@@ -207,6 +232,7 @@ function run(impl: Implementation, x: ReentrantInput): string | undefined {
   const driverStep = (): void => {
     if (driver === 'asleep') {
       irqPending = false;
+      journal.rec('irqWake');
       w.drv.disableCallbacks();
       driver = 'reaping';
       return;
@@ -216,7 +242,9 @@ function run(impl: Implementation, x: ReentrantInput): string | undefined {
       if (!reapOne(0) && gen === myGen) driver = 'enabling';
       return;
     }
-    if (w.drv.enableCallbacks()) {
+    const sleeps = w.drv.enableCallbacks();
+    journal.rec('enableCallbacks', sleeps ? 1 : 0);
+    if (sleeps) {
       driver = 'asleep';
       return;
     }
@@ -228,6 +256,7 @@ function run(impl: Implementation, x: ReentrantInput): string | undefined {
   const deviceStep = (): void => {
     if (device === 'asleep') {
       kickPending = false;
+      journal.rec('kickWake');
       w.dev.disableNotify();
       device = 'running';
       return;
@@ -239,11 +268,14 @@ function run(impl: Implementation, x: ReentrantInput): string | undefined {
         const e = w.dev.push(t.head, len);
         if (e) return fail(`device push of token ${t.token} failed: ${e.code} ${e.detail}`);
         t.pushed = len;
-        if (w.dev.needNotify()) irqPending = true;
+        const irq = w.dev.needNotify();
+        journal.rec('push', t.head, t.token, len, irq ? 1 : 0);
+        if (irq) irqPending = true;
         return;
       }
       const r = w.dev.pop(chain);
       if (isRingError(r)) return fail(`device pop failed: ${r.code} ${r.detail}`);
+      journal.rec('pop', r ? chain.head : -1, r ? (byHead.get(chain.head)?.token ?? -1) : -1);
       if (r) {
         const t = byHead.get(chain.head);
         if (t === undefined || t.end !== 'out' || t.pushed >= 0 || held.includes(t)) return fail(`device fetched head ${chain.head}, not a published buffer waiting`);
@@ -253,7 +285,9 @@ function run(impl: Implementation, x: ReentrantInput): string | undefined {
       if (held.length === 0) device = 'enabling';
       return;
     }
-    if (w.dev.enableNotify()) {
+    const more = w.dev.enableNotify();
+    journal.rec('enableNotify', more ? 1 : 0);
+    if (more) {
       w.dev.disableNotify();
       device = 'running';
       return;
@@ -288,8 +322,9 @@ export const ringReentrant = defineProperty({
   runs: 150,
   build: (impl) =>
     fc.property(input, (x) => {
-      const e = run(impl, x);
-      if (e) throw new Error(e);
+      const journal = reentrantJournal();
+      const e = journal.guard(() => run(impl, x, journal));
+      if (e) throw journal.error(e);
       return true;
     }),
 });

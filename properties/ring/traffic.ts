@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import type { Chain, Implementation, UsedOut } from '../../model/contract.ts';
 import { choicesFrom, interleaving } from '../choices.ts';
+import { journalKinds, opt } from '../journal.ts';
 import { buildWorld, CARD_BUF, CARD_BUF_HIGH, isRingError, shake, type World } from './world.ts';
 
 export interface ChainSpec {
@@ -57,6 +58,20 @@ export const trafficInput: fc.Arbitrary<TrafficInput> = fc.record({
 
 export type Category = 'conservation' | 'bytes' | 'error';
 
+/** a head recorded for a pop or reap that returned a ring error */
+const FAILED = -2;
+
+/** the actions of a traffic run, as a failure lists its last ones (heads, tokens = chain numbers, lengths) */
+export const ringJournal = journalKinds({
+  add: ([token, head, r, w, ind]) => `chain ${token} → ${opt(head, 'head')}: ${r} readable + ${w} writable bytes${ind ? ', indirect' : ''}`,
+  kick: ([n]) => `driver publishes ${n} chain(s)`,
+  pop: ([head, token, n, cut]) => (head === FAILED ? 'device pop fails (ring error)' : head < 0 ? 'device finds nothing new' : `device fetches head ${head} (${opt(token, 'chain')}), reads ${n} bytes in pieces at ${cut}`),
+  complete: ([head, token, len, cut]) => `device completes head ${head} (chain ${token}): writes ${len} bytes in pieces at ${cut}`,
+  reap: ([head, token, len]) => (head === FAILED ? 'driver reap fails (ring error)' : head < 0 ? 'driver finds no used entry' : `driver reaps used head ${head}, token ${token}, len ${len}`),
+  remap: () => 'windows remapped, pages under the rings migrated',
+});
+export type RingJournal = ReturnType<typeof ringJournal>;
+
 export interface Violation {
   readonly category: Category;
   readonly msg: string;
@@ -82,18 +97,26 @@ interface Flight {
 const readablePattern = (token: number, i: number): number => (token * 13 + i + 1) & 0xff;
 const writtenPattern = (token: number, fill: number, i: number): number => (token * 31 + i * 7 + fill) & 0xff;
 
+function sumLens(segs: readonly Seg[]): number {
+  let n = 0;
+  for (const s of segs) n += s.len;
+  return n;
+}
+
 function normalise(spec: ChainSpec, num: number): { readable: number[]; writable: number[] } {
   const readable = spec.readable.slice(0, num);
   const writable = spec.writable.slice(0, Math.max(0, num - readable.length));
   return { readable, writable };
 }
 
-export function runTraffic(impl: Implementation, input: TrafficInput): Violation[] {
+/** runs the traffic; `journal` gets every action (the property shows its last ones on a violation) */
+export function runTraffic(impl: Implementation, input: TrafficInput, journal: RingJournal = ringJournal()): Violation[] {
   const w: World = buildWorld(impl, { num: input.num, eventIdx: input.eventIdx, indirect: input.indirect, startIdx: input.startIdx, pins: input.pins });
   const { drv, dev, cardRam } = w;
   const pool = w.cfg.indirect ? Math.min(input.num, 8) : 0;
   const out: Violation[] = [];
   const bad = (category: Category, msg: string): void => {
+    journal.freeze();
     if (out.length < 20) out.push({ category, msg });
   };
   const choice = choicesFrom(input.choices);
@@ -130,6 +153,7 @@ export function runTraffic(impl: Implementation, input: TrafficInput): Violation
     }
     const useIndirect = spec.indirect && pool > 0 && r.length + wr.length <= pool;
     const head = drv.add(r, wr, token, useIndirect);
+    journal.rec('add', token, isRingError(head) ? -1 : head, off, sumLens(wr), useIndirect ? 1 : 0);
     if (isRingError(head)) {
       bad('error', `driver add of chain ${token} failed: ${head.code} ${head.detail}`);
       return;
@@ -142,17 +166,24 @@ export function runTraffic(impl: Implementation, input: TrafficInput): Violation
 
   const kick = (): void => {
     drv.kickPrepare();
-    for (const f of byHead.values()) f.published = true;
+    let n = 0;
+    for (const f of byHead.values()) {
+      if (!f.published) n++;
+      f.published = true;
+    }
+    journal.rec('kick', n);
   };
 
   const pop = (): boolean => {
     const chain = freeChains.pop() ?? dev.newChain();
     const r = dev.pop(chain);
     if (isRingError(r)) {
+      journal.rec('pop', FAILED);
       bad('error', `device pop failed on a valid ring: ${r.code} ${r.detail}`);
       return false;
     }
     if (!r) {
+      journal.rec('pop', -1);
       freeChains.push(chain);
       const waiting = [...byHead.values()].filter((f) => f.published && !f.popped).length;
       if (waiting > 0) bad('conservation', `device sees nothing while ${waiting} published chains wait`);
@@ -160,6 +191,7 @@ export function runTraffic(impl: Implementation, input: TrafficInput): Violation
     }
     const f = byHead.get(chain.head);
     if (f === undefined || !f.published || f.popped) {
+      journal.rec('pop', chain.head, f === undefined ? -1 : f.token);
       bad('conservation', `device fetched head ${chain.head}, which is not a published chain waiting for it`);
       freeChains.push(chain);
       return true;
@@ -175,6 +207,7 @@ export function runTraffic(impl: Implementation, input: TrafficInput): Violation
     // in two pieces from a random cut, so reads that start inside a segment (the offset) are covered
     const cut = total === 0 ? 0 : choice.choose(total + 1);
     const n = (dev.readChain(chain, 0, got.subarray(0, cut)) as number) + (dev.readChain(chain, cut, got.subarray(cut)) as number);
+    journal.rec('pop', chain.head, f.token, n, cut);
     if (n !== total || got.some((b, i) => b !== readablePattern(f.token, i))) bad('conservation', `chain ${f.token}: the device read other bytes than the driver's readable buffers hold (read in pieces at ${cut})`);
     held.push({ f, chain });
     return true;
@@ -189,6 +222,7 @@ export function runTraffic(impl: Implementation, input: TrafficInput): Violation
     const cut = len === 0 ? 0 : choice.choose(len + 1);
     const n = (dev.writeChain(chain, 0, bytes.subarray(0, cut)) as number) + (dev.writeChain(chain, cut, bytes.subarray(cut)) as number);
     if (n !== len) bad('bytes', `device could write ${String(n)} of ${len} bytes into chain ${f.token} (in pieces at ${cut})`);
+    journal.rec('complete', f.head, f.token, len, cut);
     const e = dev.push(f.head, len);
     if (e) bad('error', `device push failed: ${e.code} ${e.detail}`);
     f.usedLen = len;
@@ -199,6 +233,8 @@ export function runTraffic(impl: Implementation, input: TrafficInput): Violation
 
   const reap = (): boolean => {
     const r = drv.reap(usedOut);
+    if (isRingError(r) || !r) journal.rec('reap', r ? FAILED : -1);
+    else journal.rec('reap', usedOut.head, usedOut.token, usedOut.len);
     if (isRingError(r)) {
       bad('error', `driver reap failed on an honest device: ${r.code} ${r.detail}`);
       return false;
@@ -232,6 +268,11 @@ export function runTraffic(impl: Implementation, input: TrafficInput): Violation
     return true;
   };
 
+  const remap = (): void => {
+    journal.rec('remap');
+    shake(w);
+  };
+
   const canAdd = (): boolean => {
     if (nextChain >= input.chains.length) return false;
     const { readable, writable } = normalise(input.chains[nextChain]!, input.num);
@@ -248,7 +289,7 @@ export function runTraffic(impl: Implementation, input: TrafficInput): Violation
     actions.push(() => void pop());
     if (held.length > 0) actions.push(() => complete(choice.choose(held.length + 1) % held.length));
     actions.push(() => void reap());
-    if (input.remaps) actions.push(() => shake(w));
+    if (input.remaps) actions.push(remap);
     const a = actions.length === 1 ? 0 : choice.choose(actions.length);
     actions[a]!();
   }

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { defineProperty } from '../harness.ts';
-import { runTraffic, trafficInput } from './traffic.ts';
+import { ringJournal, runTraffic, trafficInput } from './traffic.ts';
 
 export const usedBytes = defineProperty({
   id: 'ring.usedBytes',
@@ -17,8 +17,9 @@ export const usedBytes = defineProperty({
   runs: 150,
   build: (impl) =>
     fc.property(trafficInput, (input) => {
-      const v = runTraffic(impl, input).filter((x) => x.category !== 'conservation');
-      if (v.length > 0) throw new Error(v.map((x) => `[${x.category}] ${x.msg}`).join('\n'));
+      const journal = ringJournal();
+      const v = journal.guard(() => runTraffic(impl, input, journal)).filter((x) => x.category !== 'conservation');
+      if (v.length > 0) throw journal.error(v.map((x) => `[${x.category}] ${x.msg}`).join('\n'));
       return true;
     }),
 });

@@ -39,6 +39,8 @@ import { PROT_READ, PROT_WRITE } from '../../model/constants/vop.ts';
 import { VIRTIO_RING_F_EVENT_IDX, VRING_DESC_F_WRITE } from '../../model/constants/virtio.ts';
 import { defineProperty } from '../harness.ts';
 import { choicesFrom, interleaving } from '../choices.ts';
+import { journaled, journalKinds } from '../journal.ts';
+import type { Layout } from '../../model/layout/table.ts';
 import { DATA, HOLE, VopWorld, type Iov } from './world.ts';
 
 const GIB = 2 ** 30;
@@ -168,6 +170,64 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 2, arbitrary: fc.constant({ kind: 'heal' as const }) },
 );
 
+/** the field of A's entry at device-page offset `at` (where a hostile write lands), by name */
+function fieldOfA(at: number): string {
+  const rel = at - A_OFF;
+  const inside = (base: number, layout: Layout, prefix: string): string | undefined => {
+    const f = layout.list.find((x) => rel >= base + x.offset && rel < base + x.offset + x.size);
+    return f === undefined ? undefined : `${prefix}${f.name}${rel > base + f.offset ? `+${rel - base - f.offset}` : ''}`;
+  };
+  const span = (name: string, base: number, len: number): string | undefined => (rel >= base && rel < base + len ? `${name}+${rel - base}` : undefined);
+  return (
+    inside(0, deviceDesc, '') ??
+    inside(vqConfigOffset(0), vqConfig, 'vq0.') ??
+    inside(vqConfigOffset(1), vqConfig, 'vq1.') ??
+    span('host_features', hostFeaturesOffset(SPEC_A), SPEC_A.featureLen) ??
+    span('guest_features', guestFeaturesOffset(SPEC_A), SPEC_A.featureLen) ??
+    span('config', configOffset(SPEC_A), SPEC_A.configLen) ??
+    inside(ctrlOffset(SPEC_A), deviceCtrl, 'ctrl.') ??
+    `entry+${rel}`
+  );
+}
+
+const lens = (xs: readonly number[]): string => `[${xs.join(', ')}]`;
+/** a command as a failure lists it: the hostile action and what it aims at */
+function describeCmd(c: Cmd): string {
+  const ring = (r: boolean): string => (r ? ', rings A' : '');
+  switch (c.kind) {
+    case 'poke':
+      return `card writes 0x${c.value.toString(16)} to A's ${fieldOfA(c.at)} (page byte ${c.at})${ring(c.ring)}`;
+    case 'usedAddr':
+      return `card announces used_address class ${c.cls} (k ${c.k}) for A vq ${c.vqs.join(' and ')}, sets used_address_updated${ring(c.ring)}`;
+    case 'vdevReset':
+      return `card sets A's vdev_reset${ring(c.ring)}`;
+    case 'ring':
+      return "card rings A's host doorbell";
+    case 'heal':
+      return "card restores A's header and status";
+    case 'bPost':
+    case 'aPost':
+    case 'aRound':
+      return `${c.kind} on ${c.kind === 'bPost' ? 'B' : 'A'} vq ${c.vq}: readable ${lens(c.readable)}, writable ${lens(c.writable)}`;
+    case 'bCopy':
+      return `COPY_DESC on B vq ${c.vq} (cuts ${lens(c.cuts.map((x) => Math.round(x * 100) / 100))})`;
+    case 'aCopy':
+      return `COPY_DESC on A vr ${c.vrIdx}: iovecs ${c.iovs.map((v) => `${v.len}${v.hole ? ' (hole)' : ''}`).join(', ') || 'none'}, update_used ${c.update}`;
+    case 'aConfig':
+      return `CONFIG_CHANGE on A (salt ${c.salt})`;
+    case 'aPoll':
+      return "poll on A's file";
+    case 'aMmap':
+      return `mmap of A's file at ${c.offset}, ${c.len} bytes${c.write ? ', PROT_WRITE' : ''}`;
+  }
+}
+
+const hostileJournal = journalKinds({
+  cmd: ([i], c) => `command ${i}: ${describeCmd(c as Cmd)}`,
+  finalCopy: ([vq]) => `final COPY_DESC of what is still posted on B vq ${vq}`,
+});
+type HostileJournal = ReturnType<typeof hostileJournal>;
+
 /** a violation of the claim (as opposed to a throw of the implementation, reported as such) */
 class Violation extends Error {}
 
@@ -224,7 +284,7 @@ class Run {
   private readonly bCompleting: BDone[][] = [[], []];
   private salt = 0;
 
-  constructor(impl: Implementation, dma: boolean, eventIdx: boolean, choices: readonly number[]) {
+  constructor(impl: Implementation, dma: boolean, eventIdx: boolean, choices: readonly number[], private readonly journal: HostileJournal) {
     const sys = impl.system!.createSystem({ trace: false, dma, cardMemoryBytes: APERTURE, choices: choicesFrom(choices) });
     this.sys = sys;
     const r = sys.writeAttr(0, 'state', 'boot');
@@ -271,10 +331,16 @@ class Run {
   }
 
   run(cmds: readonly Cmd[]): void {
-    cmds.forEach((c, i) => this.step(c, `command ${i} ${show(c)}`));
+    cmds.forEach((c, i) => {
+      this.journal.recObj('cmd', c, i);
+      this.step(c, `command ${i} ${show(c)}`);
+    });
     // B still works at the end: everything still posted on it goes through
     for (let vq = 0; vq < 2; vq++) {
-      while (this.bQueued[vq]!.length > 0) this.step({ kind: 'bCopy', vq, cuts: [] }, `final copy of B vq ${vq}`);
+      while (this.bQueued[vq]!.length > 0) {
+        this.journal.rec('finalCopy', vq);
+        this.step({ kind: 'bCopy', vq, cuts: [] }, `final copy of B vq ${vq}`);
+      }
     }
   }
 
@@ -568,7 +634,7 @@ export const vopHostileCard = defineProperty({
   requires: ['system', 'memory'],
   runs: 150,
   build: (impl) =>
-    fc.property(fc.boolean(), fc.boolean(), fc.array(cmdArb, { minLength: 1, maxLength: 40, size: 'max' }), interleaving(50), (dma, eventIdx, cmds, choices) => {
-      new Run(impl, dma, eventIdx, choices).run(cmds);
-    }),
+    fc.property(fc.boolean(), fc.boolean(), fc.array(cmdArb, { minLength: 1, maxLength: 40, size: 'max' }), interleaving(50), journaled(hostileJournal, (journal, dma, eventIdx, cmds, choices) => {
+      new Run(impl, dma, eventIdx, choices, journal).run(cmds);
+    })),
 });
