@@ -19,6 +19,7 @@ import type {
   Platform,
 } from '../../model/contract.ts';
 import { BAR4 } from '../../model/layout/sbox.ts';
+import { alignUp, PAGE_SIZE } from '../../model/layout/table.ts';
 import {
   MBUS_DEV_DMA_HOST,
   MBUS_DEV_DMA_MIC,
@@ -36,9 +37,7 @@ import { StoreProbe } from '../memory/store-probe.ts';
 import { MicBusImpl } from './mbus.ts';
 import { ChanImpl, DmaClientImpl, type ChannelMemory } from './client.ts';
 
-const PAGE = 4096;
 const ALLOC_RESERVE = 64 * 1024 * 1024;
-const alignUp = (n: number, a: number): number => Math.ceil(n / a) * a;
 
 export function attachDma(platform: Platform, cardIndex = 0, opts: DmaAttachOptions = {}): DmaCard | DmaError {
   const ep = platform.cards[cardIndex];
@@ -49,14 +48,14 @@ export function attachDma(platform: Platform, cardIndex = 0, opts: DmaAttachOpti
     return dmaError('EINVAL', 'bad-channel', `ring size ${ringSize} outside 8..${MIC_DMA_RING_SIZE_MAX}`);
   }
   const sched = platform.scheduler;
-  const ringStride = alignUp(ringSize * MIC_DMA_DESC_SIZE, PAGE);
-  const allocLen = MIC_MAX_DMA_CHAN * ringStride + PAGE;
+  const ringStride = alignUp(ringSize * MIC_DMA_DESC_SIZE, PAGE_SIZE);
+  const allocLen = MIC_MAX_DMA_CHAN * ringStride + PAGE_SIZE;
   const hostBase = opts.hostAllocBase ?? platform.hostMemory.size - ALLOC_RESERVE;
   const cardBase = opts.cardAllocBase ?? ep.cardMemory.size - ALLOC_RESERVE;
-  if (hostBase < 0 || hostBase % PAGE !== 0 || hostBase + allocLen > platform.hostMemory.size) {
+  if (hostBase < 0 || hostBase % PAGE_SIZE !== 0 || hostBase + allocLen > platform.hostMemory.size) {
     return dmaError('ENOMEM', 'bad-address', `host allocation [0x${hostBase.toString(16)}, +${allocLen}) does not fit host memory`);
   }
-  if (cardBase < 0 || cardBase % PAGE !== 0 || cardBase + allocLen > ep.cardMemory.size) {
+  if (cardBase < 0 || cardBase % PAGE_SIZE !== 0 || cardBase + allocLen > ep.cardMemory.size) {
     return dmaError('ENOMEM', 'bad-address', `card allocation [0x${cardBase.toString(16)}, +${allocLen}) does not fit card memory`);
   }
   // host_dma_map_ops → mic_map: every DMA address the host hands the card is an SMPT window address (facts §2)

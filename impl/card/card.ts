@@ -11,7 +11,7 @@
  */
 import type { CardSideState, ImageDamage, MemPort, PcieEndpoint, Scheduler } from '../../model/contract.ts';
 import { BAR4, REG_ARRAYS, SPAD_INDEX, RGCR_RESET, apicicrBits, downloadInfoBits } from '../../model/layout/sbox.ts';
-import { alignUp, getBits, setBits } from '../../model/layout/table.ts';
+import { alignUp, getBits, PAGE_SIZE, setBits } from '../../model/layout/table.ts';
 import { cardImageHeader, checkCardImage } from '../../model/layout/card-image.ts';
 import { BOOT_ADDR_MASK, BOOTSTRAP_APIC_ID, BOOTSTRAP_BOOT_ADDR, CARD_RESET_NS, POSTCODE, type CardShutdownKind } from '../../model/constants/lifecycle.ts';
 import { BOOTSTRAP_DOORBELL, BOOTSTRAP_VECTOR, CARD_DOORBELL_IRQ_BASE } from '../../model/constants/pcie.ts';
@@ -35,7 +35,6 @@ function readCmdline(mem: MemPort, at: number): string | undefined {
 
 /** card RAM the OS allocates from (above the image at 64 MiB and a ramdisk of up to 64 MiB at 128 MiB) [model choice] */
 export const CARD_HEAP_BASE = 192 * 2 ** 20;
-const CARD_PAGE = 4096;
 
 /** SPAD2 as the bootstrap leaves it after a reset (facts §3): boot address, BSP APIC id, fw ready */
 function readyDownloadInfo(): number {
@@ -193,7 +192,7 @@ export class Card {
   private allocCard(size: number): number | undefined {
     const at = this.heapNext;
     if (at + size > this.ep.cardMemory.size) return undefined;
-    this.heapNext = at + alignUp(size, CARD_PAGE);
+    this.heapNext = at + alignUp(size, PAGE_SIZE);
     if (this.ep.cardMemory.fill(at, size, 0) !== undefined) return undefined;
     if (!this.ringHistory.some((r) => r.cardAddr === at)) this.ringHistory.push({ cardAddr: at, len: size });
     return at;

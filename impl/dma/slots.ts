@@ -16,12 +16,12 @@
  * of MEMCOPY, STATUS and GENERAL is non-zero), so a write pin allocates only a page the write
  * itself would have allocated.
  */
+import { PAGE_SIZE } from '../../model/layout/table.ts';
 import type { Lease, MemPort } from '../../model/contract.ts';
 import type { DescWords } from './descriptor.ts';
 
-const PAGE = 4096;
 const SLOT = 16;
-const SLOTS_PER_PAGE = PAGE / SLOT;
+const SLOTS_PER_PAGE = PAGE_SIZE / SLOT;
 
 export class RingSlots {
   /** per ring page (counted from the page holding slot 0): its pin, or undefined */
@@ -43,7 +43,7 @@ export class RingSlots {
     private readonly write: boolean,
   ) {
     const pinnable = Number.isSafeInteger(addr) && addr >= 0 && addr % SLOT === 0 && port.pin !== undefined;
-    this.skew = pinnable ? (addr % PAGE) / SLOT : 0;
+    this.skew = pinnable ? (addr % PAGE_SIZE) / SLOT : 0;
     const pages = pinnable ? Math.ceil((this.skew + size) / SLOTS_PER_PAGE) : 0;
     this.views = new Array<DataView | undefined>(pages).fill(undefined);
     this.leases = new Array<Lease | undefined>(pages).fill(undefined);

@@ -139,3 +139,6 @@ export function setBits(word: bigint, f: BitField, value: bigint): bigint {
 }
 
 export const alignUp = (n: number, a: number): number => Math.ceil(n / a) * a;
+
+/** the page size of both sides (x86-64 host, the card's k1om): 4 KiB */
+export const PAGE_SIZE = 4096;

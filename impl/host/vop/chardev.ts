@@ -8,6 +8,7 @@
  * plug-in may replace through SystemConfig.hostVop), `VopCharDev` the system's fd table over the
  * host VOP of every card.
  */
+import { PAGE_SIZE } from '../../../model/layout/table.ts';
 import type {
   LiveDevice, MemPort, VopCharDevice, VopErrno, VopHost, VopHostEnv, VopHostFactory, VopHostFile, VopResult, VopStats,
 } from '../../../model/contract.ts';
@@ -21,7 +22,6 @@ import { ReadOnlyRegions } from './mmap.ts';
 import type { HostVdev } from './vdev.ts';
 
 const CD = micCopyDesc.fields;
-const PAGE = 4096;
 
 interface OpenFile {
   readonly user: MemPort;
@@ -158,9 +158,9 @@ export class ReferenceVopHost implements VopHost {
     const bad = this.inited(f, vop);
     if (bad !== undefined) return { errno: bad };
     if ((prot & PROT_WRITE) !== 0) return { errno: 'EACCES' };
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(len) || offset < 0 || len <= 0 || offset % PAGE !== 0) return { errno: 'EINVAL' };
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(len) || offset < 0 || len <= 0 || offset % PAGE_SIZE !== 0) return { errno: 'EINVAL' };
     // mmap(2) maps whole pages
-    len = Math.ceil(len / PAGE) * PAGE;
+    len = Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
     // vop_query_offset: the device page at 0, then each ring block right after the previous one
     const regions: { off: number; addr: number; len: number }[] = [{ off: 0, addr: this.env.dp, len: MIC_DP_SIZE }];
     let start = MIC_DP_SIZE;
