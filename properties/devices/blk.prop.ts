@@ -95,118 +95,160 @@ class SectorModel {
   }
 }
 
-function check(impl: Implementation, input: BlkInput): void {
-  const w = new DevWorld(impl, { dma: input.dma, sectors: input.sectors, readOnly: input.readOnly, console: false, net: false });
-  if (w.startErrors.length > 0) throw new Error(`daemon start: ${w.startErrors.join('; ')}`);
-  if (!w.waitLive({ blk: true })) throw new Error('the block device never came up on the card');
-  const blk = w.services.blk;
-  if (blk.capacity !== input.sectors) throw new Error(`capacity ${blk.capacity}, the disk has ${input.sectors} sectors (BLK-04)`);
-  if (blk.readOnly !== input.readOnly) throw new Error(`readOnly ${blk.readOnly}, the disk is ${input.readOnly ? '' : 'not '}read-only (BLK-06)`);
-  // facts §8.2: seg_max = 128 − 2 data segments (BLK-09)
-  if (blk.segMax !== 126) throw new Error(`seg_max ${blk.segMax}, mpssd offers 126 (BLK-09)`);
-  const model = new SectorModel(input.sectors, input.readOnly, w.disk.id);
-  let notOk = 0;
-  let n = 0;
-  for (const batch of input.batches) {
-    const expect: { req: BlkRequest; status: number; data?: Uint8Array; got?: BlkCompletion; what: string; eio: boolean }[] = [];
-    for (const r of batch) {
-      const k = n++;
-      const eio = r.eio;
-      const sector = r.edge ? Math.max(0, model.capacity - 2 + (r.sector % 5)) : r.sector % (model.capacity + 2);
-      let req: BlkRequest;
-      let status: number;
-      let data: Uint8Array | undefined;
-      let touches = false;
-      switch (r.kind) {
-        case 'in':
-          req = { type: 'in', sector, sectors: r.sectors };
-          status = model.inRange(sector, r.sectors) ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;
-          touches = status === VIRTIO_BLK_S_OK;
-          data = touches ? model.bytes.slice(sector * SECTOR, (sector + r.sectors) * SECTOR) : undefined;
-          break;
-        case 'out':
-        case 'forcedOut': {
-          const bytes = new Uint8Array(r.sectors * SECTOR).map((_, i) => (r.fill + i * 7 + k) & 0xff);
-          // 'forcedOut' is an OUT the card sends even to a read-only disk (its driver would refuse it)
-          req = r.kind === 'out' ? { type: 'out', sector, data: bytes } : { type: 'raw', code: 1, sector, dataLen: bytes.length };
-          const ok = model.inRange(sector, r.sectors) && !model.readOnly;
-          status = ok ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;
-          touches = ok;
-          if (r.kind === 'out' && model.readOnly) status = -2; // the driver refuses it itself
-          break;
-        }
-        case 'flush':
-          req = { type: 'flush' };
-          status = VIRTIO_BLK_S_OK;
-          touches = true;
-          break;
-        case 'get-id':
-          req = { type: 'get-id' };
-          status = VIRTIO_BLK_S_OK;
-          data = new Uint8Array(VIRTIO_BLK_ID_BYTES);
-          data.set(model.id.subarray(0, VIRTIO_BLK_ID_BYTES));
-          break;
-        default:
-          req = { type: 'raw', code: r.code, sector, dataLen: 0 };
-          status = VIRTIO_BLK_S_UNSUPP;
-      }
-      if (eio && touches) {
-        status = VIRTIO_BLK_S_IOERR;
-        data = undefined;
-      }
-      const dataLen = req.type === 'in' ? req.sectors * SECTOR : req.type === 'out' ? req.data.length : req.type === 'raw' ? req.dataLen : 0;
-      const s: BlkSplit = { ...(r.headerCut !== undefined ? { headerCut: r.headerCut } : {}), ...(split(dataLen, r.cuts) ? { data: split(dataLen, r.cuts)! } : {}) };
-      const e: (typeof expect)[number] = { req, status, ...(data ? { data } : {}), what: `request ${k} ${JSON.stringify({ ...r, sector })}`, eio: eio && touches };
-      if (e.eio) {
-        // the failure is armed for the next store call: everything queued before it completes first
-        blk.kick();
-        if (!w.run(() => expect.every((x) => x.got !== undefined))) throw new Error(`requests before ${e.what} never completed`);
-        w.disk.failNext = 1;
-      }
-      const id = blk.submit(req, (c) => {
-        if (e.got !== undefined) throw new Error(`${e.what} completed twice`);
-        e.got = c;
-      }, s);
-      if (typeof id !== 'number') {
-        if (status !== -2) throw new Error(`${e.what}: the driver refused it: ${id.reason} ${id.detail}`);
-        continue;
-      }
-      if (status === -2) throw new Error(`${e.what}: the driver queued a write to a read-only disk (BLK-06)`);
-      expect.push(e);
-      // the model takes a write when it is queued: the device serves a queue's chains in order
-      if (e.status === VIRTIO_BLK_S_OK && (req.type === 'out' || (req.type === 'raw' && req.code === 1))) {
-        if (req.type === 'out') model.bytes.set(req.data, req.sector * SECTOR);
-        else model.bytes.fill(0, req.sector * SECTOR, req.sector * SECTOR + req.dataLen);
-      }
-      // one request at a time when the store must fail it (the failure is armed per request)
-      if (e.eio) {
-        blk.kick();
-        if (!w.run(() => e.got !== undefined)) throw new Error(`${e.what} never completed`);
-        w.disk.failNext = 0;
-      }
+/** what one request must do: its status (-2: the driver refuses it itself), the data it must return */
+interface Expect {
+  readonly req: BlkRequest;
+  readonly status: number;
+  readonly data?: Uint8Array;
+  got?: BlkCompletion;
+  readonly what: string;
+  readonly eio: boolean;
+  readonly split: BlkSplit;
+}
+
+/** the model's answer to request number k */
+function expectation(r: ReqInput, k: number, model: SectorModel): Expect {
+  const sector = r.edge ? Math.max(0, model.capacity - 2 + (r.sector % 5)) : r.sector % (model.capacity + 2);
+  let req: BlkRequest;
+  let status: number;
+  let data: Uint8Array | undefined;
+  let touches = false;
+  switch (r.kind) {
+    case 'in':
+      req = { type: 'in', sector, sectors: r.sectors };
+      status = model.inRange(sector, r.sectors) ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;
+      touches = status === VIRTIO_BLK_S_OK;
+      data = touches ? model.bytes.slice(sector * SECTOR, (sector + r.sectors) * SECTOR) : undefined;
+      break;
+    case 'out':
+    case 'forcedOut': {
+      const bytes = new Uint8Array(r.sectors * SECTOR).map((_, i) => (r.fill + i * 7 + k) & 0xff);
+      // 'forcedOut' is an OUT the card sends even to a read-only disk (its driver would refuse it)
+      req = r.kind === 'out' ? { type: 'out', sector, data: bytes } : { type: 'raw', code: 1, sector, dataLen: bytes.length };
+      const ok = model.inRange(sector, r.sectors) && !model.readOnly;
+      status = ok ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;
+      touches = ok;
+      if (r.kind === 'out' && model.readOnly) status = -2; // the driver refuses it itself
+      break;
     }
+    case 'flush':
+      req = { type: 'flush' };
+      status = VIRTIO_BLK_S_OK;
+      touches = true;
+      break;
+    case 'get-id':
+      req = { type: 'get-id' };
+      status = VIRTIO_BLK_S_OK;
+      data = new Uint8Array(VIRTIO_BLK_ID_BYTES);
+      data.set(model.id.subarray(0, VIRTIO_BLK_ID_BYTES));
+      break;
+    default:
+      req = { type: 'raw', code: r.code, sector, dataLen: 0 };
+      status = VIRTIO_BLK_S_UNSUPP;
+  }
+  const eio = r.eio && touches;
+  if (eio) {
+    status = VIRTIO_BLK_S_IOERR;
+    data = undefined;
+  }
+  const dataLen = req.type === 'in' ? req.sectors * SECTOR : req.type === 'out' ? req.data.length : req.type === 'raw' ? req.dataLen : 0;
+  const cuts = split(dataLen, r.cuts);
+  const s: BlkSplit = { ...(r.headerCut !== undefined ? { headerCut: r.headerCut } : {}), ...(cuts ? { data: cuts } : {}) };
+  return { req, status, ...(data ? { data } : {}), what: `request ${k} ${JSON.stringify({ ...r, sector })}`, eio, split: s };
+}
+
+class BlkRig {
+  readonly w: DevWorld;
+  readonly model: SectorModel;
+  notOk = 0;
+  n = 0;
+
+  constructor(impl: Implementation, input: BlkInput) {
+    const w = (this.w = new DevWorld(impl, { dma: input.dma, sectors: input.sectors, readOnly: input.readOnly, console: false, net: false }));
+    if (w.startErrors.length > 0) throw new Error(`daemon start: ${w.startErrors.join('; ')}`);
+    if (!w.waitLive({ blk: true })) throw new Error('the block device never came up on the card');
+    const blk = w.services.blk;
+    if (blk.capacity !== input.sectors) throw new Error(`capacity ${blk.capacity}, the disk has ${input.sectors} sectors (BLK-04)`);
+    if (blk.readOnly !== input.readOnly) throw new Error(`readOnly ${blk.readOnly}, the disk is ${input.readOnly ? '' : 'not '}read-only (BLK-06)`);
+    // facts §8.2: seg_max = 128 − 2 data segments (BLK-09)
+    if (blk.segMax !== 126) throw new Error(`seg_max ${blk.segMax}, mpssd offers 126 (BLK-09)`);
+    this.model = new SectorModel(input.sectors, input.readOnly, w.disk.id);
+  }
+
+  /** queue one request (alone, with the store armed to fail, when the model says EIO); false if the driver refused it as it should */
+  submit(e: Expect, queued: Expect[]): void {
+    const { w, model } = this;
+    const blk = w.services.blk;
+    if (e.eio) {
+      // the failure is armed for the next store call: everything queued before it completes first
+      blk.kick();
+      if (!w.run(() => queued.every((x) => x.got !== undefined))) throw new Error(`requests before ${e.what} never completed`);
+      w.disk.failNext = 1;
+    }
+    const id = blk.submit(e.req, (c) => {
+      if (e.got !== undefined) throw new Error(`${e.what} completed twice`);
+      e.got = c;
+    }, e.split);
+    if (typeof id !== 'number') {
+      if (e.status !== -2) throw new Error(`${e.what}: the driver refused it: ${id.reason} ${id.detail}`);
+      return;
+    }
+    if (e.status === -2) throw new Error(`${e.what}: the driver queued a write to a read-only disk (BLK-06)`);
+    queued.push(e);
+    // the model takes a write when it is queued: the device serves a queue's chains in order
+    const req = e.req;
+    if (e.status === VIRTIO_BLK_S_OK && (req.type === 'out' || (req.type === 'raw' && req.code === 1))) {
+      if (req.type === 'out') model.bytes.set(req.data, req.sector * SECTOR);
+      else model.bytes.fill(0, req.sector * SECTOR, req.sector * SECTOR + req.dataLen);
+    }
+    // one request at a time when the store must fail it (the failure is armed per request)
+    if (e.eio) {
+      blk.kick();
+      if (!w.run(() => e.got !== undefined)) throw new Error(`${e.what} never completed`);
+      w.disk.failNext = 0;
+    }
+  }
+
+  batch(batch: readonly ReqInput[]): void {
+    const queued: Expect[] = [];
+    for (const r of batch) this.submit(expectation(r, this.n++, this.model), queued);
+    const blk = this.w.services.blk;
     blk.kick();
-    if (!w.run(() => expect.every((e) => e.got !== undefined))) {
-      throw new Error(`a batch never completed: ${expect.filter((e) => e.got === undefined).map((e) => e.what).join('; ')}`);
+    if (!this.w.run(() => queued.every((e) => e.got !== undefined))) {
+      throw new Error(`a batch never completed: ${queued.filter((e) => e.got === undefined).map((e) => e.what).join('; ')}`);
     }
     if (blk.inFlight !== 0) throw new Error(`every request completed, yet the driver counts ${blk.inFlight} in flight`);
-    for (const e of expect) {
-      const got = e.got!;
-      if (got.status !== VIRTIO_BLK_S_OK) notOk++;
-      if (got.status !== e.status) throw new Error(`${e.what}: status ${got.status}, expected ${e.status} (BLK-03/05/06)`);
-      if (e.data !== undefined && !bytesEqual(got.data, e.data)) throw new Error(`${e.what}: the data read differs from the model`);
-      // BLK-13: used len = the writable bytes the walk passed (the whole data area, even zeroed for a refusal) + the status
-      const writableData = e.req.type === 'in' ? e.req.sectors * SECTOR : e.req.type === 'get-id' ? VIRTIO_BLK_ID_BYTES : 0;
-      if (got.len !== writableData + 1) throw new Error(`${e.what}: used len ${got.len}, expected ${writableData + 1} (BLK-13)`);
-    }
+    for (const e of queued) this.answered(e);
+    this.storeMatches();
+  }
+
+  /** status, data and used len of one completed request */
+  private answered(e: Expect): void {
+    const got = e.got!;
+    if (got.status !== VIRTIO_BLK_S_OK) this.notOk++;
+    if (got.status !== e.status) throw new Error(`${e.what}: status ${got.status}, expected ${e.status} (BLK-03/05/06)`);
+    if (e.data !== undefined && !bytesEqual(got.data, e.data)) throw new Error(`${e.what}: the data read differs from the model`);
+    // BLK-13: used len = the writable bytes the walk passed (the whole data area, even zeroed for a refusal) + the status
+    const writableData = e.req.type === 'in' ? e.req.sectors * SECTOR : e.req.type === 'get-id' ? VIRTIO_BLK_ID_BYTES : 0;
+    if (got.len !== writableData + 1) throw new Error(`${e.what}: used len ${got.len}, expected ${writableData + 1} (BLK-13)`);
+  }
+
+  /** the daemon's books and the store against the model */
+  private storeMatches(): void {
+    const { w, model } = this;
     const st = w.daemon.stats(0).find((d) => d.type === VIRTIO_ID_BLOCK);
-    if (st === undefined || st.refused !== notOk) throw new Error(`the daemon counts ${st?.refused} refused requests, the card saw ${notOk} answered with an error status`);
+    if (st === undefined || st.refused !== this.notOk) throw new Error(`the daemon counts ${st?.refused} refused requests, the card saw ${this.notOk} answered with an error status`);
     if (w.disk.violations.length > 0) throw new Error(`the daemon misused the store: ${w.disk.violations.join('; ')}`);
     if (!bytesEqual(w.disk.bytes, model.bytes)) {
       const at = w.disk.bytes.findIndex((b, i) => b !== model.bytes[i]);
       throw new Error(`the store differs from the model at byte ${at} (sector ${Math.floor(at / SECTOR)}): a refused or failed request wrote, or a write landed elsewhere`);
     }
   }
+}
+
+function check(impl: Implementation, input: BlkInput): void {
+  const rig = new BlkRig(impl, input);
+  for (const batch of input.batches) rig.batch(batch);
 }
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
