@@ -15,6 +15,7 @@ import { PassThrough } from 'node:stream';
 import { reference } from '../properties/systems.ts';
 import type { BlockBackend, ConsoleBackend, DeviceDaemon, MicSystem, NetBackend } from '../model/contract.ts';
 import { BackendError, FileDisk, MemoryDisk, TerminalConsole, UdpNet, UnixSocketConsole } from '../impl/daemon/backends/index.ts';
+import { EOF_LINGER_MS } from '../impl/daemon/backends/console-stream.ts';
 import { KeyReader } from './boot-keys.ts';
 
 const MAX_CARDS = 8;
@@ -187,7 +188,8 @@ export async function boot(argv: string[], streams: BootStreams = process): Prom
       let consoleText: string;
       if (opts.consoleSocket !== undefined) {
         const path = card === 0 ? opts.consoleSocket : `${opts.consoleSocket}.${card}`;
-        const s = await UnixSocketConsole.listen(path);
+        // a client that sent EOF (echo id | socat -t 2 ...) still reads the answers for EOF_LINGER_MS
+        const s = await UnixSocketConsole.listen(path, { linger: (end) => void setTimeout(end, EOF_LINGER_MS).unref() });
         opened.sockets.push(s);
         console = s;
         consoleText = `socket ${path} (socat - UNIX-CONNECT:${path})`;

@@ -11,7 +11,10 @@ import { createDaemon, run } from '../run.ts';
 import { BackendError } from './errors.ts';
 import { FileDisk } from './file.ts';
 import { UdpNet } from './udp-net.ts';
-import { TerminalConsole, UnixSocketConsole } from './console-stream.ts';
+import { EOF_LINGER_MS, TerminalConsole, UnixSocketConsole, type Linger } from './console-stream.ts';
+
+/** as the CLI lingers: a test is outside the simulated system, on the wall clock */
+const wallClockLinger: Linger = (end) => void setTimeout(end, EOF_LINGER_MS).unref();
 import { MemoryConsole, MemoryDisk, MemoryNet } from './memory.ts';
 
 const pattern = (n: number, seed: number): Uint8Array => new Uint8Array(n).map((_, i) => (i * 13 + seed) & 0xff);
@@ -144,7 +147,7 @@ describe('udp net on loopback', () => {
 describe('console backends', () => {
   test('unix socket: one client types and reads; output printed before it attached is replayed', async () => {
     const path = join(dir, 'console.sock');
-    const con = await UnixSocketConsole.listen(path);
+    const con = await UnixSocketConsole.listen(path, { linger: wallClockLinger });
     try {
       con.put(new TextEncoder().encode('boot log\n'));
       const client = createConnection(path);
@@ -174,7 +177,7 @@ describe('console backends', () => {
 
   test('unix socket: a client that sent EOF after typing still reads what the card prints, and gives way to the next', async () => {
     const path = join(dir, 'half.sock');
-    const con = await UnixSocketConsole.listen(path);
+    const con = await UnixSocketConsole.listen(path, { linger: wallClockLinger });
     try {
       const client = createConnection(path);
       let heard = '';
@@ -226,7 +229,7 @@ describe('real backends behind the daemon', () => {
     peer.on('message', (m) => heard.push(new Uint8Array(m)));
     const net = await UdpNet.open({ port: 0, peerPort: peer.address().port });
     const path = join(dir, 'mic0.sock');
-    const con = await UnixSocketConsole.listen(path);
+    const con = await UnixSocketConsole.listen(path, { linger: wallClockLinger });
     const client = createConnection(path);
     let printed = '';
     client.on('data', (b) => (printed += b.toString()));

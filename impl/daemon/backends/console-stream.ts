@@ -13,8 +13,15 @@ import { BackendError } from './errors.ts';
 const bytesOf = (b: Buffer | string): Uint8Array =>
   typeof b === 'string' ? new TextEncoder().encode(b) : new Uint8Array(b.buffer, b.byteOffset, b.length).slice();
 
-/** after a client's EOF, its session stays open this long for the card's answers (wall clock: real I/O) */
+/** after a client's EOF, how long the CLI keeps its session open for the card's answers (wall clock) */
 export const EOF_LINGER_MS = 1000;
+
+/**
+ * After a client's EOF, `linger(end)` decides when our side ends. The default ends it at once; a
+ * caller on the wall clock (the CLI) passes a timer, so no timer lives in impl/ (DESIGN.md §3).
+ */
+export type Linger = (end: () => void) => void;
+const endNow: Linger = (end) => end();
 
 /** the queue both variants share */
 class Queued {
@@ -68,13 +75,14 @@ export class UnixSocketConsole extends Queued implements ConsoleBackend {
     readonly path: string,
     private readonly server: Server,
     private readonly maxBacklog: number,
+    private readonly linger: Linger,
   ) {
     super();
     server.on('connection', (s) => this.attach(s));
   }
 
   /** listen on `path` (which must not exist); throws BackendError */
-  static listen(path: string, opts: { maxBacklog?: number } = {}): Promise<UnixSocketConsole> {
+  static listen(path: string, opts: { maxBacklog?: number; linger?: Linger } = {}): Promise<UnixSocketConsole> {
     // half-open: a client that is done typing (`echo id | socat -t 2 - UNIX-CONNECT:...` sends EOF
     // at once) still reads the answers until it closes its side too
     const server = createServer({ allowHalfOpen: true });
@@ -83,7 +91,7 @@ export class UnixSocketConsole extends Queued implements ConsoleBackend {
       server.listen(path, () => {
         server.removeAllListeners('error');
         server.on('error', () => undefined);
-        resolve(new UnixSocketConsole(path, server, opts.maxBacklog ?? 65536));
+        resolve(new UnixSocketConsole(path, server, opts.maxBacklog ?? 65536, opts.linger ?? endNow));
       });
     });
   }
@@ -104,11 +112,11 @@ export class UnixSocketConsole extends Queued implements ConsoleBackend {
     this.clientDone = false;
     s.on('data', (b: Buffer) => this.push(bytesOf(b)));
     s.on('error', () => undefined);
-    // the client's EOF: what the card prints in the next second still reaches it, then our end
-    // follows (a client gone for good shows nothing else: its reads fail only once written to)
+    // the client's EOF: what the card prints until `linger` ends our side still reaches it (a
+    // client gone for good shows nothing else: its reads fail only once written to)
     s.on('end', () => {
       if (this.client === s) this.clientDone = true;
-      setTimeout(() => s.end(), EOF_LINGER_MS).unref();
+      this.linger(() => s.end());
     });
     s.on('close', () => {
       if (this.client === s) this.client = undefined;
