@@ -15,7 +15,10 @@ import { PassThrough } from 'node:stream';
 import { reference } from '../properties/systems.ts';
 import type { BlockBackend, ConsoleBackend, DeviceDaemon, MicSystem, NetBackend } from '../model/contract.ts';
 import { BackendError, FileDisk, MemoryDisk, TerminalConsole, UdpNet, UnixSocketConsole } from '../impl/daemon/backends/index.ts';
-import { EOF_LINGER_MS } from '../impl/daemon/backends/console-stream.ts';
+import { EOF_LINGER_MS, type Linger } from '../impl/daemon/backends/console-stream.ts';
+
+/** a console client that sent EOF (echo id | socat -t 2 ...) still reads the answers for a second */
+const linger: Linger = (end) => void setTimeout(end, EOF_LINGER_MS).unref();
 import { KeyReader } from './boot-keys.ts';
 
 const MAX_CARDS = 8;
@@ -188,8 +191,7 @@ export async function boot(argv: string[], streams: BootStreams = process): Prom
       let consoleText: string;
       if (opts.consoleSocket !== undefined) {
         const path = card === 0 ? opts.consoleSocket : `${opts.consoleSocket}.${card}`;
-        // a client that sent EOF (echo id | socat -t 2 ...) still reads the answers for EOF_LINGER_MS
-        const s = await UnixSocketConsole.listen(path, { linger: (end) => void setTimeout(end, EOF_LINGER_MS).unref() });
+        const s = await UnixSocketConsole.listen(path, { linger });
         opened.sockets.push(s);
         console = s;
         consoleText = `socket ${path} (socat - UNIX-CONNECT:${path})`;
